@@ -1,0 +1,131 @@
+"""Reading Authing's answers: the ``{code, message, data}`` envelope, and errors from statuses.
+
+Business errors mostly arrive as HTTP 200 with ``code != 200``; gateways answer 429 and 5xx
+with any body, HTML included. This module turns each answer into its ``data`` or into the
+right exception from `_errors`, keeping the code, message, HTTP status and request id.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RETRYABLE_STATUSES", "decode", "error_for", "is_token_refusal", "request_id_of"]
+
+import json
+import math
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from ._errors import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+)
+
+# Statuses a gateway or an overloaded server answers with, where a later attempt may succeed.
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+TOKEN_REFUSED_CODE = 2020
+
+_BY_CODE: dict[int, type[ApiError]] = {
+    TOKEN_REFUSED_CODE: AuthenticationError,
+    2224: AuthenticationError,  # user pool not found: the pool id the client sends is wrong
+    1001: PermissionDeniedError,
+    2004: NotFoundError,
+    2036: NotFoundError,  # the user exists, but not in this user pool
+}
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    429: RateLimitError,
+}
+
+_REQUEST_ID_HEADERS = ("x-request-id", "x-authing-request-id", "request-id")
+
+
+def request_id_of(response: httpx.Response) -> str | None:
+    """Return the id the server gave this request, if it sent one."""
+    headers = response.headers
+    for name in _REQUEST_ID_HEADERS:
+        value: str | None = headers.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def decode(response: httpx.Response) -> Any:  # noqa: ANN401 - the envelope's data is any JSON
+    """Return the ``data`` of a successful envelope, or raise the error the answer means.
+
+    Raises:
+        ApiError: or the subclass for the code or status.
+        ResponseValidationError: a 2xx answer that is not an envelope.
+    """
+    body = _json_or_none(response.content)
+    status = response.status_code
+    if isinstance(body, dict):
+        code = body.get("code")
+        if type(code) is int:
+            if code == 200 and status < 300:  # noqa: PLR2004 - the envelope's own success code
+                return body.get("data")
+            message = body.get("message")
+            raise error_for(response, code, message if isinstance(message, str) else "")
+    if status >= 400:  # noqa: PLR2004
+        raise error_for(response, status, response.reason_phrase or f"HTTP {status}")
+    raise ResponseValidationError(
+        f"the server's answer (HTTP {status}, "
+        f"{response.headers.get('content-type', 'no content-type')}) is not an Authing envelope"
+    )
+
+
+def error_for(response: httpx.Response, code: int, message: str) -> ApiError:
+    """Build the exception for an error *code* and *message* in *response*."""
+    status = response.status_code
+    cls = _BY_CODE.get(code) or _BY_STATUS.get(status)
+    if cls is None:
+        cls = ServerError if status >= 500 else ApiError  # noqa: PLR2004
+    request_id = request_id_of(response)
+    if cls is RateLimitError:
+        return RateLimitError(
+            message,
+            code=code,
+            http_status=status,
+            request_id=request_id,
+            retry_after=_retry_after(response.headers.get("retry-after")),
+        )
+    return cls(message, code=code, http_status=status, request_id=request_id)
+
+
+def is_token_refusal(error: ApiError) -> bool:
+    """Whether *error* says the management token was refused (HTTP 401 or code 2020)."""
+    return error.code == TOKEN_REFUSED_CODE or error.http_status == 401  # noqa: PLR2004
+
+
+def _json_or_none(content: bytes) -> Any:  # noqa: ANN401
+    try:
+        return json.loads(content)
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+        return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Read a ``Retry-After`` header: delay-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    if math.isnan(seconds):
+        return None
+    return max(seconds, 0.0)

@@ -1,0 +1,110 @@
+"""When and how long to wait before trying a call again.
+
+All three operations are safe to repeat (GET, DELETE, and an import that replaces the key), so
+every failure a later attempt may cure is retried: connection errors, timeouts, and HTTP 408,
+429, 500, 502, 503 and 504. Waits grow exponentially with full jitter, unless the server names
+its own wait with ``Retry-After``; a named wait longer than ``max_retry_wait``, or longer than
+what remains of ``total_timeout``, is not waited out: the `RateLimitError` is raised at once,
+carrying the wait.
+
+This loop is ours rather than stamina's: stamina reports every retry through process-wide
+hooks (the ``stamina`` logger, Prometheus) that a library must not configure, can be switched
+off for the whole process by an application's test suite (``stamina.set_active``), and costs a
+tenacity state machine on every call, including the vast majority that succeed at once.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RetryPolicy"]
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anyio
+import attrs
+
+from ._envelope import RETRYABLE_STATUSES
+from ._errors import (
+    ApiError,
+    AuthingMfaError,
+    ConnectionError,  # noqa: A004 - ours, not the builtin
+    RateLimitError,
+    TimeoutError,  # noqa: A004
+)
+
+T = TypeVar("T")
+
+logger = logging.getLogger("authing_mfa")
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How many attempts one call may make, how long they may take, and the waits between.
+
+    Attributes:
+        max_retries: attempts after the first.
+        timeout: the longest any network step of one attempt may stall.
+        total_timeout: the budget of one call, attempts and waits together.
+        max_retry_wait: the longest ``Retry-After`` that is waited out.
+        wait_initial: the bound of the first jittered wait; each later one doubles it...
+        wait_max: ...up to this bound.
+    """
+
+    max_retries: int
+    timeout: float
+    total_timeout: float
+    max_retry_wait: float
+    wait_initial: float = 0.5
+    wait_max: float = 8.0
+
+    async def run(self, attempt: Callable[[float], Awaitable[T]], what: str) -> T:
+        """Await ``attempt(timeout)`` until it succeeds, the retries run out or time does.
+
+        *what* names the call in log records (``"GET /api/v2/users/u1/mfa-bound"``).
+        """
+        deadline = time.monotonic() + self.total_timeout
+        retries = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                return await attempt(min(self.timeout, remaining))
+            except AuthingMfaError as exc:
+                wait = self._wait_before_retry(exc, retries, deadline - time.monotonic())
+                if wait is None:
+                    raise
+                retries += 1
+                logger.info(
+                    "retrying %s in %.2f s (attempt %d of %d) after %s; request id %s",
+                    what,
+                    wait,
+                    retries + 1,
+                    self.max_retries + 1,
+                    exc,
+                    getattr(exc, "request_id", None),
+                )
+            await anyio.sleep(wait)
+
+    def _wait_before_retry(
+        self, exc: AuthingMfaError, retries: int, remaining: float
+    ) -> float | None:
+        """Return how long to wait before retrying after *exc*, or None to raise it now."""
+        if retries >= self.max_retries or not _retryable(exc):
+            return None
+        if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+            wait = exc.retry_after
+            if wait > self.max_retry_wait:
+                return None
+        else:
+            wait = random.uniform(0, min(self.wait_max, self.wait_initial * 2**retries))  # noqa: S311 - jitter, not cryptography
+        # The next attempt needs time of its own; a wait that leaves none is pointless.
+        return wait if wait < remaining else None
+
+
+def _retryable(exc: AuthingMfaError) -> bool:
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    # By HTTP status only: a 200 whose envelope says 500 is a business answer, not a gateway's.
+    return isinstance(exc, ApiError) and exc.http_status in RETRYABLE_STATUSES

@@ -1,0 +1,135 @@
+"""`MfaClient`: the blocking facade. It only forwards to `AsyncMfaClient` through `_portal`."""
+
+from __future__ import annotations
+
+__all__ = ["MfaClient"]
+
+import os
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from . import _portal
+from ._async_client import AsyncMfaClient
+
+if TYPE_CHECKING:
+    import httpx
+    from typing_extensions import Self
+
+    from ._models import MfaStatus, MfaType, TotpAuthenticator
+
+
+class MfaClient:
+    """Manage the MFA of an Authing user pool's users, from blocking code (Django, scripts).
+
+    ::
+
+        with MfaClient(user_pool_id="...", secret="...") as mfa:
+            status = mfa.get_status("USER_ID")
+
+    It takes the arguments of `AsyncMfaClient`, has its methods with the same signatures, and
+    runs its coroutines: one event loop in a daemon thread, started on the first call and
+    shared by every `MfaClient` and thread of the process.
+
+    Lifetime and concurrency: build one client, at module level or in settings, and share it
+    between all threads; their calls are multiplexed on one connection pool and one token.
+    After ``fork()`` the child builds its own loop and connection pool on first use, so a
+    client created before gunicorn or Celery forks keeps working in every worker. Calling it
+    from a thread that runs an event loop raises `RuntimeError` (it would block that loop):
+    await an `AsyncMfaClient` there. Close it with `close` or ``with``; a process that never
+    does still exits promptly.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_pool_id: str | None = None,
+        secret: str | None = None,
+        host: str | None = None,
+        access_token: str | None = None,
+        app_id: str | None = None,
+        tenant_id: str | None = None,
+        lang: str = "zh-CN",
+        timeout: float = 10.0,
+        total_timeout: float = 60.0,
+        max_retries: int = 2,
+        max_retry_wait: float = 30.0,
+        wait_initial: float = 0.5,
+        wait_max: float = 8.0,
+        limits: httpx.Limits | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._options = {
+            "user_pool_id": user_pool_id,
+            "secret": secret,
+            "host": host,
+            "access_token": access_token,
+            "app_id": app_id,
+            "tenant_id": tenant_id,
+            "lang": lang,
+            "timeout": timeout,
+            "total_timeout": total_timeout,
+            "max_retries": max_retries,
+            "max_retry_wait": max_retry_wait,
+            "wait_initial": wait_initial,
+            "wait_max": wait_max,
+            "limits": limits,
+            "transport": transport,
+            "http_client": http_client,
+        }
+        self._client = AsyncMfaClient(**self._options)  # type: ignore[arg-type]
+        self._pid = os.getpid()
+        self._left_behind: list[AsyncMfaClient] = []
+
+    def __repr__(self) -> str:
+        return repr(self._client).replace("AsyncMfaClient", "MfaClient", 1)
+
+    @property
+    def _async(self) -> AsyncMfaClient:
+        if self._pid != os.getpid():
+            # The parent's pool belongs to a loop that did not survive the fork; closing it
+            # here would touch the parent's connections, so it is only set aside.
+            self._left_behind.append(self._client)
+            self._client = AsyncMfaClient(**self._options)  # type: ignore[arg-type]
+            self._pid = os.getpid()
+        return self._client
+
+    def get_status(self, user_id: str) -> MfaStatus:
+        """Return which MFA factors *user_id* has bound. See `AsyncMfaClient.get_status`."""
+        return _portal.call(self._async.get_status, user_id)
+
+    def unassociate_mfa(self, user_id: str, mfa_type: MfaType | str) -> bool:
+        """Unbind a factor from *user_id*. See `AsyncMfaClient.unassociate_mfa`."""
+        return _portal.call(self._async.unassociate_mfa, user_id, mfa_type)
+
+    def import_totp(
+        self,
+        user_id: str,
+        secret: str,
+        *,
+        recovery_code: str | None = None,
+        validate_secret: bool = True,
+    ) -> TotpAuthenticator:
+        """Give *user_id* a TOTP key. See `AsyncMfaClient.import_totp`."""
+        return _portal.call(
+            self._async.import_totp,
+            user_id,
+            secret,
+            recovery_code=recovery_code,
+            validate_secret=validate_secret,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool (not a caller-supplied ``http_client``). Idempotent."""
+        _portal.call(self._async.aclose)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

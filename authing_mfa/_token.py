@@ -1,0 +1,185 @@
+"""The management token: fetched once, shared by every call of a client, refreshed in time.
+
+A token is refreshed once less than a tenth of its lifetime, and at most ten minutes, remain
+(Authing's tokens live for days, so this is ten minutes in practice). Expiry is tracked on the
+monotonic clock from the moment the token arrived, using the lifetime the server stated
+(``exp - iat``), so a client whose wall clock is off by hours still refreshes in time.
+
+Only one fetch runs at a time: concurrent callers on a cold client wait for the one fetch
+under way. A token the server refuses is dropped only if it is still the cached one, so a
+newer token fetched meanwhile survives a late refusal of the old one. If a refresh fails while
+the cached token is still valid, the cached token keeps serving and the refresh is tried again
+a little later.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ManagementTokens", "StaticToken", "Token", "TokenSource", "parse_token_answer"]
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import anyio
+import attrs
+import httpx
+
+from ._envelope import decode, request_id_of
+from ._errors import ApiError, AuthenticationError, ResponseValidationError, TransportError
+
+logger = logging.getLogger("authing_mfa")
+
+# A GraphQL query, not a password.
+ACCESS_TOKEN_QUERY = (
+    "query accessToken($userPoolId: String!, $secret: String!) "  # noqa: S105
+    "{ accessToken(userPoolId: $userPoolId, secret: $secret) { accessToken exp iat } }"
+)
+
+_MAX_MARGIN = 600.0
+# After a failed refresh, how long a still-valid token serves before the next try.
+_REFRESH_RETRY_AFTER = 5.0
+
+
+@attrs.frozen
+class Token:
+    """A management token and when, on the monotonic clock, it stops being trusted."""
+
+    value: str = attrs.field(repr=False)
+    expires_at: float
+    refresh_at: float
+
+    @classmethod
+    def arrived(cls, value: str, lifetime: float, now: float) -> Token:
+        """Build a token that arrived at *now* and lives *lifetime* seconds."""
+        margin = min(_MAX_MARGIN, lifetime / 10)
+        return cls(value, expires_at=now + lifetime, refresh_at=now + lifetime - margin)
+
+
+class TokenSource(Protocol):
+    """Where a client's requests get the token they carry."""
+
+    async def get(self, timeout: float) -> str:
+        """Return a token to send, fetching one within *timeout* seconds if needed."""
+
+    def refused(self, token: str) -> bool:
+        """Forget *token*, which the server refused; return whether a replay may succeed."""
+
+
+@attrs.define
+class StaticToken:
+    """A ready token given by the caller: sent as is, never refreshed (as the JS SDK does)."""
+
+    value: str = attrs.field(repr=False)
+
+    async def get(self, timeout: float) -> str:  # noqa: ARG002 - the TokenSource interface
+        """Return the caller's token."""
+        return self.value
+
+    def refused(self, token: str) -> bool:  # noqa: ARG002
+        """Return False: nothing else can be sent instead."""
+        return False
+
+
+@attrs.define
+class ManagementTokens:
+    """Tokens from Authing's ``accessToken`` query, cached, refreshed one fetch at a time.
+
+    *fetch* performs one token request within the given timeout and returns the answer.
+    """
+
+    _fetch: Callable[[float], Awaitable[httpx.Response]]
+    _clock: Callable[[], float] = time.monotonic
+    _token: Token | None = None
+    _lock: anyio.Lock | None = None
+    fetches: int = 0
+
+    async def get(self, timeout: float) -> str:
+        """Return the cached token, or the fresh one a single shared fetch brings."""
+        token = self._token
+        if token is not None and self._clock() < token.refresh_at:
+            return token.value
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:
+            token = self._token
+            now = self._clock()
+            if token is not None and now < token.refresh_at:
+                return token.value
+            try:
+                self.fetches += 1
+                response = await self._fetch(timeout)
+                fresh = parse_token_answer(response, now=self._clock())
+            except (ApiError, TransportError, ResponseValidationError) as exc:
+                if token is None or now >= token.expires_at:
+                    raise
+                logger.warning(
+                    "refreshing the management token failed (%s); the current one is valid "
+                    "for %.0f s more and stays in use",
+                    type(exc).__name__,
+                    token.expires_at - now,
+                )
+                self._token = attrs.evolve(token, refresh_at=now + _REFRESH_RETRY_AFTER)
+                return token.value
+            self._token = fresh
+            logger.debug("fetched a management token valid for %.0f s", fresh.expires_at - now)
+            return fresh.value
+
+    def refused(self, token: str) -> bool:
+        """Drop *token* if it is still the cached one; a replay may always fetch a new one."""
+        current = self._token
+        if current is not None and current.value == token:
+            self._token = None
+        return True
+
+
+def parse_token_answer(response: httpx.Response, *, now: float) -> Token:
+    """Read the ``accessToken`` query's answer into a `Token` that arrived at *now*.
+
+    Raises:
+        AuthenticationError: the answer carries GraphQL ``errors`` (the credentials were
+            refused), with the first error's code and message.
+        ApiError: an HTTP error status without a GraphQL body (429, 5xx...).
+        ResponseValidationError: the answer is neither a token nor an error.
+    """
+    try:
+        body: Any = json.loads(response.content)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        decode(response)  # raises the error the status means, or ResponseValidationError
+        raise ResponseValidationError("the token answer is not a JSON object")  # pragma: no cover
+    errors = body.get("errors")
+    if errors:
+        raise _graphql_error(response, errors)
+    data = body.get("data")
+    answer = data.get("accessToken") if isinstance(data, dict) else None
+    if not isinstance(answer, dict):
+        raise ResponseValidationError("the token answer has no data.accessToken object")
+    value, exp, iat = answer.get("accessToken"), answer.get("exp"), answer.get("iat")
+    if not isinstance(value, str) or not value:
+        raise ResponseValidationError("the token answer's accessToken is not a string")
+    for name, field in (("exp", exp), ("iat", iat)):
+        if isinstance(field, bool) or not isinstance(field, (int, float)):
+            raise ResponseValidationError(f"the token answer's {name} is not a number")
+    lifetime = float(exp) - float(iat)  # type: ignore[arg-type]
+    if lifetime <= 0:
+        raise ResponseValidationError("the token answer's exp is not after its iat")
+    return Token.arrived(value, lifetime, now)
+
+
+def _graphql_error(response: httpx.Response, errors: object) -> AuthenticationError:
+    first = errors[0] if isinstance(errors, list) and errors else errors
+    detail = first.get("message") if isinstance(first, dict) else None
+    code, message = response.status_code, "the user pool id or secret was refused"
+    if isinstance(detail, dict):
+        if type(detail.get("code")) is int:
+            code = detail["code"]
+        if isinstance(detail.get("message"), str):
+            message = detail["message"]
+    elif isinstance(detail, str):
+        message = detail
+    return AuthenticationError(
+        message, code=code, http_status=response.status_code, request_id=request_id_of(response)
+    )

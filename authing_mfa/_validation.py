@@ -1,0 +1,111 @@
+"""Checks on the caller's input, run before anything is sent.
+
+Each check either returns the value in the form the wire needs or raises
+`InvalidArgumentError` naming the argument and what was wrong, never quoting a secret.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "check_mfa_type",
+    "check_optional_text",
+    "check_totp_secret",
+    "check_user_id",
+    "user_id_path_segment",
+]
+
+import re
+from urllib.parse import quote
+
+from ._errors import InvalidArgumentError
+from ._models import MfaType
+
+# C0 and C1 controls, DEL, and lone surrogates (which cannot be encoded as UTF-8 at all).
+_FORBIDDEN_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_BASE32 = re.compile("[A-Z2-7]+")
+# RFC 4648 base32 packs 5 bytes into 8 characters; these remainders cannot end a valid key.
+_IMPOSSIBLE_BASE32_LENGTHS = frozenset({1, 3, 6})
+
+
+def _require_str(value: object, argument: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{argument} must be a str, not {type(value).__name__}")
+    return value
+
+
+def check_user_id(user_id: object, argument: str = "user_id") -> str:
+    """Return *user_id* if it is a non-empty string an Authing path can carry."""
+    user_id = _require_str(user_id, argument)
+    if not user_id:
+        raise InvalidArgumentError(f"{argument} must not be empty")
+    if (found := _FORBIDDEN_IN_ID.search(user_id)) is not None:
+        raise InvalidArgumentError(
+            f"{argument} must not contain control characters "
+            f"(found U+{ord(found.group()):04X} at index {found.start()})"
+        )
+    if user_id in {".", ".."}:
+        # URL normalisation would turn these into a step up the path, to another route.
+        raise InvalidArgumentError(f"{argument} must not be {user_id!r}, a relative path step")
+    return user_id
+
+
+def user_id_path_segment(user_id: object, argument: str = "user_id") -> str:
+    """Return *user_id*, checked, percent-encoded as exactly one path segment.
+
+    ``"a/../b"`` becomes ``"a%2F..%2Fb"``: the server decodes it once, back to the id, and no
+    route but the intended one is ever reached.
+    """
+    return quote(check_user_id(user_id, argument), safe="")
+
+
+def check_mfa_type(mfa_type: object, argument: str = "mfa_type") -> MfaType:
+    """Return *mfa_type* as an `MfaType`; strings are read by name, in any case."""
+    if isinstance(mfa_type, MfaType):
+        return mfa_type
+    name = _require_str(mfa_type, argument)
+    try:
+        return MfaType[name.upper()]
+    except KeyError:
+        accepted = ", ".join(member.value for member in MfaType)
+        raise InvalidArgumentError(
+            f"{argument} must be one of {accepted} (any case), not {name!r}"
+        ) from None
+
+
+def check_totp_secret(secret: object, *, validate: bool = True, argument: str = "secret") -> str:
+    """Return a TOTP key as it should be sent.
+
+    With *validate* (the default) the key must be RFC 4648 base32: spaces are removed, lower
+    case is raised, ``=`` padding is dropped, and anything else that is not base32 is refused,
+    because Authing stores any string and a key that is not base32 locks its user out. Without
+    it the key is only required to be a non-empty string, and is sent as given.
+    """
+    secret = _require_str(secret, argument)
+    if not validate:
+        if not secret:
+            raise InvalidArgumentError(f"{argument} must not be empty")
+        return secret
+    normalised = "".join(secret.split()).upper().rstrip("=")
+    if not normalised:
+        raise InvalidArgumentError(f"{argument} must not be empty")
+    if _BASE32.fullmatch(normalised) is None:
+        raise InvalidArgumentError(
+            f"{argument} is not base32: only the letters A-Z and digits 2-7 may appear "
+            "(pass validate_secret=False to send a key as it is)"
+        )
+    if len(normalised) % 8 in _IMPOSSIBLE_BASE32_LENGTHS:
+        raise InvalidArgumentError(
+            f"{argument} is not base32: {len(normalised)} characters cannot encode whole bytes "
+            "(pass validate_secret=False to send a key as it is)"
+        )
+    return normalised
+
+
+def check_optional_text(value: object, argument: str) -> str | None:
+    """Return *value* if it is ``None`` or a non-empty string."""
+    if value is None:
+        return None
+    value = _require_str(value, argument)
+    if not value:
+        raise InvalidArgumentError(f"{argument} must not be empty; leave it out instead")
+    return value
