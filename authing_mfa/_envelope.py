@@ -89,16 +89,13 @@ def error_for(response: httpx.Response, code: int, message: str) -> ApiError:
     cls = _BY_CODE.get(code) or _BY_STATUS.get(status)
     if cls is None:
         cls = ServerError if status >= 500 else ApiError  # noqa: PLR2004
-    request_id = request_id_of(response)
-    if cls is RateLimitError:
-        return RateLimitError(
-            message,
-            code=code,
-            http_status=status,
-            request_id=request_id,
-            retry_after=_retry_after(response.headers.get("retry-after")),
-        )
-    return cls(message, code=code, http_status=status, request_id=request_id)
+    return cls(
+        message,
+        code=code,
+        http_status=status,
+        request_id=request_id_of(response),
+        retry_after=_retry_after(response.headers.get("retry-after")),
+    )
 
 
 def is_token_refusal(error: ApiError) -> bool:

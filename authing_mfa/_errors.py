@@ -58,6 +58,8 @@ class ApiError(AuthingMfaError):
         message: the server's message, as sent.
         http_status: the HTTP status of the answer.
         request_id: the id the server gave the request, for Authing's support, when it sent one.
+        retry_after: the wait, in seconds, the answer's ``Retry-After`` header asked for
+            (429s and 503s carry one), or ``None``.
     """
 
     def __init__(
@@ -67,12 +69,14 @@ class ApiError(AuthingMfaError):
         code: int,
         http_status: int,
         request_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.http_status = http_status
         self.request_id = request_id
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         where = f"HTTP {self.http_status}"
@@ -83,7 +87,8 @@ class ApiError(AuthingMfaError):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, "
-            f"http_status={self.http_status!r}, request_id={self.request_id!r})"
+            f"http_status={self.http_status!r}, request_id={self.request_id!r}, "
+            f"retry_after={self.retry_after!r})"
         )
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -91,15 +96,13 @@ class ApiError(AuthingMfaError):
         # multiprocessing and Celery rely on to carry errors across processes.
         return (
             _rebuild,
-            (type(self), self.message, self.code, self.http_status, self.request_id),
+            (type(self), self.message, self.code, self.http_status),
             self.__dict__,
         )
 
 
-def _rebuild(
-    cls: type[ApiError], message: str, code: int, http_status: int, request_id: str | None
-) -> ApiError:
-    return cls(message, code=code, http_status=http_status, request_id=request_id)
+def _rebuild(cls: type[ApiError], message: str, code: int, http_status: int) -> ApiError:
+    return cls(message, code=code, http_status=http_status)
 
 
 class AuthenticationError(ApiError):
@@ -125,24 +128,8 @@ class RateLimitError(ApiError):
     Raised once the retries are spent, or at once when the server asks for a wait longer than
     the client's ``max_retry_wait``.
 
-    Attributes:
-        retry_after: the wait the server asked for, in seconds, or ``None`` if it named none.
+    Its `retry_after` is the wait the server asked for, or ``None`` if it named none.
     """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int,
-        http_status: int,
-        request_id: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, code=code, http_status=http_status, request_id=request_id)
-        self.retry_after = retry_after
-
-    def __repr__(self) -> str:
-        return f"{super().__repr__()[:-1]}, retry_after={self.retry_after!r})"
 
 
 class ServerError(ApiError):

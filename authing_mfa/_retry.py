@@ -3,9 +3,9 @@
 All three operations are safe to repeat (GET, DELETE, and an import that replaces the key), so
 every failure a later attempt may cure is retried: connection errors, timeouts, and HTTP 408,
 429, 500, 502, 503 and 504. Waits grow exponentially with full jitter, unless the server names
-its own wait with ``Retry-After``; a named wait longer than ``max_retry_wait``, or longer than
-what remains of ``total_timeout``, is not waited out: the `RateLimitError` is raised at once,
-carrying the wait.
+its own wait with ``Retry-After`` (on a 429 or a 503); a named wait longer than
+``max_retry_wait``, or longer than what remains of ``total_timeout``, is not waited out: the
+error (`RateLimitError` for a 429) is raised at once, carrying the wait.
 
 This loop is ours rather than stamina's: stamina reports every retry through process-wide
 hooks (the ``stamina`` logger, Prometheus) that a library must not configure, can be switched
@@ -31,7 +31,6 @@ from ._errors import (
     ApiError,
     AuthingMfaError,
     ConnectionError,  # noqa: A004 - ours, not the builtin
-    RateLimitError,
     TimeoutError,  # noqa: A004
 )
 
@@ -93,7 +92,7 @@ class RetryPolicy:
         """Return how long to wait before retrying after *exc*, or None to raise it now."""
         if retries >= self.max_retries or not _retryable(exc):
             return None
-        if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+        if isinstance(exc, ApiError) and exc.retry_after is not None:
             wait = exc.retry_after
             if wait > self.max_retry_wait:
                 return None

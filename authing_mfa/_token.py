@@ -120,7 +120,9 @@ class ManagementTokens:
                     type(exc).__name__,
                     token.expires_at - now,
                 )
-                self._token = attrs.evolve(token, refresh_at=now + _REFRESH_RETRY_AFTER)
+                # Try again soon, and surely once more before the token expires.
+                retry_in = min(_REFRESH_RETRY_AFTER, (token.expires_at - now) / 2)
+                self._token = attrs.evolve(token, refresh_at=now + retry_in)
                 return token.value
             self._token = fresh
             logger.debug("fetched a management token valid for %.0f s", fresh.expires_at - now)
