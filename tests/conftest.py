@@ -14,11 +14,11 @@ from authing_mfa import AsyncMfaClient, MfaClient
 
 
 @pytest.fixture
-def api() -> Iterator[respx.Router]:
+def api() -> respx.Router:
     """A router answering the token query; tests add the REST routes they need."""
     router = respx.Router(base_url=HOST, assert_all_called=False)
     router.post("/graphql/v2", name="token").mock(return_value=token_answer())
-    yield router
+    return router
 
 
 @pytest.fixture

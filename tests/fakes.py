@@ -37,8 +37,14 @@ def token_answer(token: str = TOKEN, lifetime: int = 86400 * 14) -> httpx.Respon
     )
 
 
-def envelope(data: Any = None, *, code: int = 200, message: str = "ok", status: int = 200,
-             headers: dict[str, str] | None = None) -> httpx.Response:
+def envelope(
+    data: Any = None,
+    *,
+    code: int = 200,
+    message: str = "ok",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     """A REST answer in Authing's envelope."""
     return httpx.Response(
         status, json={"code": code, "message": message, "data": data}, headers=headers
@@ -47,7 +53,6 @@ def envelope(data: Any = None, *, code: int = 200, message: str = "ok", status: 
 
 def body_of(request: httpx.Request) -> Any:
     return json.loads(request.content)
-
 
 
 def rest_calls(api: respx.Router) -> list[httpx.Request]:

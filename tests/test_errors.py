@@ -1,4 +1,4 @@
-"""Every error code and HTTP status Authing and its gateways answer with, mapped to one exception."""
+"""Every error code and HTTP status Authing and its gateways send, mapped to an exception."""
 
 from __future__ import annotations
 
@@ -43,12 +43,14 @@ STATUS_URL = "/api/v2/users/u1/mfa-bound"
         (501, "Not Implemented", 501, ServerError),
     ],
 )
-async def test_envelope_error_maps_to_its_exception(api, make_client, code, message, status,
-                                                     expected):
+async def test_envelope_error_maps_to_its_exception(
+    api, make_client, code, message, status, expected
+):
     """An envelope's code (or, failing a specific code, its HTTP status) picks the exception."""
     api.get(STATUS_URL).mock(
-        return_value=envelope(code=code, message=message, status=status,
-                              headers={"x-request-id": "req-42"})
+        return_value=envelope(
+            code=code, message=message, status=status, headers={"x-request-id": "req-42"}
+        )
     )
     async with make_client(max_retries=0) as mfa:
         with pytest.raises(expected) as caught:
@@ -56,7 +58,10 @@ async def test_envelope_error_maps_to_its_exception(api, make_client, code, mess
     error = caught.value
     assert type(error) is expected
     assert (error.code, error.message, error.http_status, error.request_id) == (
-        code, message, status, "req-42"
+        code,
+        message,
+        status,
+        "req-42",
     )
     assert str(error) == f"[{code}] {message} (HTTP {status}, request id req-42)"
 
@@ -94,8 +99,9 @@ async def test_status_without_envelope_maps_to_its_exception(api, make_client, s
 async def test_rate_limit_carries_retry_after(api, make_client):
     """A 429's Retry-After is kept on the RateLimitError, in seconds."""
     api.get(STATUS_URL).mock(
-        return_value=envelope(code=429, message="Too Many Requests", status=429,
-                              headers={"retry-after": "3600"})
+        return_value=envelope(
+            code=429, message="Too Many Requests", status=429, headers={"retry-after": "3600"}
+        )
     )
     async with make_client() as mfa:
         with pytest.raises(RateLimitError) as caught:
@@ -157,9 +163,19 @@ async def test_httpx_transport_errors_become_ours(api, make_client, error, expec
 
 def test_every_error_shares_one_root():
     """Catching AuthingMfaError catches every exception the package raises."""
-    for cls in (InvalidArgumentError, ApiError, AuthenticationError, PermissionDeniedError,
-                NotFoundError, RateLimitError, ServerError, TransportError, ConnectionError,
-                TimeoutError, ResponseValidationError):
+    for cls in (
+        InvalidArgumentError,
+        ApiError,
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        RateLimitError,
+        ServerError,
+        TransportError,
+        ConnectionError,
+        TimeoutError,
+        ResponseValidationError,
+    ):
         assert issubclass(cls, AuthingMfaError)
     assert issubclass(InvalidArgumentError, ValueError)
     assert issubclass(ConnectionError, TransportError)

@@ -31,9 +31,13 @@ def test_every_public_name_has_a_docstring():
 
 @pytest.mark.parametrize(
     ("async_name", "sync_name"),
-    [("__init__", "__init__"), ("get_status", "get_status"),
-     ("unassociate_mfa", "unassociate_mfa"), ("import_totp", "import_totp"),
-     ("aclose", "close")],
+    [
+        ("__init__", "__init__"),
+        ("get_status", "get_status"),
+        ("unassociate_mfa", "unassociate_mfa"),
+        ("import_totp", "import_totp"),
+        ("aclose", "close"),
+    ],
 )
 def test_sync_and_async_signatures_match(async_name, sync_name):
     """The blocking client's methods take exactly the async client's parameters."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import httpx
 import pytest
@@ -39,8 +39,12 @@ async def test_retryable_statuses_are_retried_until_success(api, make_client, st
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
-    "failure", [httpx.ConnectError("refused"), httpx.ReadTimeout("stalled"),
-                httpx.RemoteProtocolError("Server disconnected")],
+    "failure",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("stalled"),
+        httpx.RemoteProtocolError("Server disconnected"),
+    ],
 )
 async def test_transport_failures_are_retried(api, make_client, failure):
     """Connection errors, timeouts and dropped connections are retried."""
@@ -136,8 +140,9 @@ async def test_a_wait_past_the_total_timeout_is_not_started(api, make_client):
 async def test_total_timeout_bounds_a_call_against_a_stalling_server(api, make_client):
     """Attempts that each stall are cut so the whole call ends near total_timeout."""
     route = api.get(STATUS_URL).mock(side_effect=httpx.ReadTimeout("stalled"))
-    async with make_client(max_retries=1000, total_timeout=0.5, wait_initial=0.05,
-                           wait_max=0.05) as mfa:
+    async with make_client(
+        max_retries=1000, total_timeout=0.5, wait_initial=0.05, wait_max=0.05
+    ) as mfa:
         started = time.monotonic()
         with pytest.raises(TimeoutError):
             await mfa.get_status("u1")
@@ -159,9 +164,13 @@ async def test_each_attempt_gets_the_smaller_of_timeout_and_what_remains(api, ma
 @pytest.mark.asyncio
 async def test_every_retry_is_logged_with_attempt_and_request_id(api, make_client, caplog):
     """Each retry leaves one record on the authing_mfa logger, naming attempt and request id."""
-    api.get(STATUS_URL).mock(side_effect=[
-        gateway(503, **{"x-request-id": "req-1"}), gateway(502, **{"x-request-id": "req-2"}), OK,
-    ])
+    api.get(STATUS_URL).mock(
+        side_effect=[
+            gateway(503, **{"x-request-id": "req-1"}),
+            gateway(502, **{"x-request-id": "req-2"}),
+            OK,
+        ]
+    )
     with caplog.at_level(logging.INFO, logger="authing_mfa"):
         async with make_client() as mfa:
             await mfa.get_status("u1")

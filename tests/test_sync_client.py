@@ -36,16 +36,21 @@ async def test_sync_results_equal_async_results(routes, make_client, make_sync_c
             await mfa.import_totp("u1", TOTP_SECRET, recovery_code="r-1"),
         )
     sync = make_sync_client()
-    got = await asyncio.to_thread(lambda: (
-        sync.get_status("u1"),
-        sync.unassociate_mfa("u1", "otp"),
-        sync.import_totp("u1", TOTP_SECRET, recovery_code="r-1"),
-    ))
+    got = await asyncio.to_thread(
+        lambda: (
+            sync.get_status("u1"),
+            sync.unassociate_mfa("u1", "otp"),
+            sync.import_totp("u1", TOTP_SECRET, recovery_code="r-1"),
+        )
+    )
     assert got == expected
     assert isinstance(got[0], MfaStatus)
     assert isinstance(got[2], TotpAuthenticator)
-    imports = [c.request for c in routes.calls if c.request.method == "POST"
-               and c.request.url.path.endswith("import")]
+    imports = [
+        c.request
+        for c in routes.calls
+        if c.request.method == "POST" and c.request.url.path.endswith("import")
+    ]
     assert imports[0].content == imports[1].content
 
 

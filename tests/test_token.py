@@ -7,7 +7,7 @@ import logging
 
 import httpx
 import pytest
-from fakes import TOKEN, envelope, token_answer
+from fakes import envelope, token_answer
 
 from authing_mfa import AuthenticationError, ConnectionError  # noqa: A004
 from authing_mfa._token import ManagementTokens
@@ -121,9 +121,7 @@ async def test_a_late_refusal_of_an_old_token_keeps_the_newer_one(api, make_clie
 @pytest.mark.asyncio
 async def test_a_static_access_token_is_sent_and_never_fetched(api, make_client):
     """access_token replaces the secret: no token request, and a refusal is final."""
-    route = api.get(STATUS_URL).mock(
-        side_effect=[OK, envelope(code=2020, message="尚未登录")]
-    )
+    route = api.get(STATUS_URL).mock(side_effect=[OK, envelope(code=2020, message="尚未登录")])
     async with make_client(secret=None, access_token="ready-made") as mfa:
         await mfa.get_status("u1")
         with pytest.raises(AuthenticationError):
@@ -135,11 +133,20 @@ async def test_a_static_access_token_is_sent_and_never_fetched(api, make_client)
 @pytest.mark.asyncio
 async def test_graphql_errors_mean_the_credentials_were_refused(api, make_client):
     """The token query's GraphQL error becomes AuthenticationError with its code and message."""
-    api["token"].mock(return_value=httpx.Response(200, json={
-        "errors": [{"message": {"code": 2224, "message": "用户池不存在"},
-                    "extensions": {"code": "INTERNAL_SERVER_ERROR"}}],
-        "data": None,
-    }))
+    api["token"].mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "errors": [
+                    {
+                        "message": {"code": 2224, "message": "用户池不存在"},
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ],
+                "data": None,
+            },
+        )
+    )
     route = api.get(STATUS_URL).mock(return_value=OK)
     async with make_client() as mfa:
         with pytest.raises(AuthenticationError) as caught:
@@ -151,9 +158,11 @@ async def test_graphql_errors_mean_the_credentials_were_refused(api, make_client
 @pytest.mark.asyncio
 async def test_a_graphql_error_with_a_plain_message_is_kept(api, make_client):
     """A GraphQL error whose message is a string keeps that string."""
-    api["token"].mock(return_value=httpx.Response(
-        200, json={"errors": [{"message": "secret is wrong"}], "data": None}
-    ))
+    api["token"].mock(
+        return_value=httpx.Response(
+            200, json={"errors": [{"message": "secret is wrong"}], "data": None}
+        )
+    )
     async with make_client() as mfa:
         with pytest.raises(AuthenticationError, match="secret is wrong"):
             await mfa.get_status("u1")
@@ -201,8 +210,11 @@ class FakeClock:
 async def test_a_failed_refresh_keeps_the_still_valid_token(caplog):
     """If the proactive refresh fails, calls go on with the cached token while it is valid."""
     clock = FakeClock()
-    answers = [token_answer("first", lifetime=100), httpx.ConnectError("down"),
-               token_answer("third", lifetime=100)]
+    answers = [
+        token_answer("first", lifetime=100),
+        httpx.ConnectError("down"),
+        token_answer("third", lifetime=100),
+    ]
 
     async def fetch(timeout):
         answer = answers.pop(0)

@@ -33,8 +33,9 @@ def operations(user_id=None, mfa_type="OTP", secret=TOTP_SECRET, **kwargs):
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("user_id", "message"), BAD_USER_IDS)
 @pytest.mark.parametrize("operation", ["get_status", "unassociate_mfa", "import_totp"])
-async def test_bad_user_ids_are_refused_before_sending(api, make_client, user_id, message,
-                                                       operation):
+async def test_bad_user_ids_are_refused_before_sending(
+    api, make_client, user_id, message, operation
+):
     """Every operation refuses an unusable user_id, and nothing reaches the server."""
     async with make_client() as mfa:
         with pytest.raises(InvalidArgumentError, match=message):
@@ -86,8 +87,9 @@ async def test_bad_totp_secrets_are_refused_before_sending(api, make_client, sec
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("secret", "message"), [("", "must not be empty"), (5, "not int")])
-async def test_unvalidated_secrets_must_still_be_non_empty_strings(api, make_client, secret,
-                                                                   message):
+async def test_unvalidated_secrets_must_still_be_non_empty_strings(
+    api, make_client, secret, message
+):
     """validate_secret=False skips the base32 check but not the basic ones."""
     async with make_client() as mfa:
         with pytest.raises(InvalidArgumentError, match=message):
@@ -96,8 +98,10 @@ async def test_unvalidated_secrets_must_still_be_non_empty_strings(api, make_cli
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("code", "message"), [("", "recovery_code must not be empty"),
-                                                (123, "recovery_code must be a str")])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("", "recovery_code must not be empty"), (123, "recovery_code must be a str")],
+)
 async def test_bad_recovery_codes_are_refused_before_sending(api, make_client, code, message):
     """An empty or non-string recovery code is refused; leave it out instead."""
     async with make_client() as mfa:
@@ -110,16 +114,17 @@ async def test_bad_recovery_codes_are_refused_before_sending(api, make_client, c
 def test_missing_pool_id_names_the_argument_and_variable(monkeypatch, client_class):
     """Without a pool id the constructor says which argument and variable would give one."""
     monkeypatch.delenv("AUTHING_USERPOOL_ID", raising=False)
-    with pytest.raises(InvalidArgumentError, match="user_pool_id.*AUTHING_USERPOOL_ID"):
+    with pytest.raises(InvalidArgumentError, match=r"user_pool_id.*AUTHING_USERPOOL_ID"):
         client_class(secret=POOL_SECRET)
 
 
 @pytest.mark.parametrize("client_class", [AsyncMfaClient, MfaClient])
 def test_missing_credentials_name_the_arguments_and_variable(monkeypatch, client_class):
-    """Without a secret or token the constructor names secret, AUTHING_USERPOOL_SECRET, access_token."""
+    """Without credentials the constructor names secret, AUTHING_USERPOOL_SECRET, access_token."""
     monkeypatch.delenv("AUTHING_USERPOOL_SECRET", raising=False)
-    with pytest.raises(InvalidArgumentError,
-                       match="secret=.*AUTHING_USERPOOL_SECRET.*access_token"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"secret=.*AUTHING_USERPOOL_SECRET.*access_token"
+    ):
         client_class(user_pool_id=POOL_ID)
 
 

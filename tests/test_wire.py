@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
-from authing_mfa import MfaStatus, MfaType, TotpAuthenticator, __version__
-
 from fakes import (
     AUTHENTICATOR,
     POOL_ID,
@@ -15,9 +12,11 @@ from fakes import (
     TOTP_SECRET,
     body_of,
     envelope,
-    token_answer,
     rest_calls,
+    token_answer,
 )
+
+from authing_mfa import MfaStatus, MfaType, TotpAuthenticator, __version__
 
 COMMON_HEADERS = {
     "x-authing-userpool-id": POOL_ID,
@@ -82,9 +81,7 @@ async def test_get_status_sends_get_mfa_bound(api, make_client):
 )
 async def test_unassociate_sends_delete_with_type(api, make_client, given, sent):
     """unassociate_mfa is DELETE .../mfa-bound?type=NAME, no body, and returns True."""
-    api.delete("/api/v2/users/u1/mfa-bound").mock(
-        return_value=envelope(None, message="解绑成功")
-    )
+    api.delete("/api/v2/users/u1/mfa-bound").mock(return_value=envelope(None, message="解绑成功"))
     async with make_client() as mfa:
         assert await mfa.unassociate_mfa("u1", given) is True
     (request,) = rest_calls(api)
@@ -186,12 +183,8 @@ async def test_user_id_is_one_percent_encoded_path_segment(api, make_client, use
 @pytest.mark.asyncio
 async def test_host_can_be_a_private_deployment(api, make_client):
     """A host with a trailing slash is used as the base of every URL."""
-    api.get("https://authing.example.com/api/v2/users/u1/mfa-bound").mock(
-        return_value=envelope({})
-    )
-    api.post("https://authing.example.com/graphql/v2").mock(
-        return_value=token_answer()
-    )
+    api.get("https://authing.example.com/api/v2/users/u1/mfa-bound").mock(return_value=envelope({}))
+    api.post("https://authing.example.com/graphql/v2").mock(return_value=token_answer())
     async with make_client(host="https://authing.example.com/") as mfa:
         await mfa.get_status("u1")
     assert {str(call.request.url.host) for call in api.calls} == {"authing.example.com"}

@@ -24,7 +24,16 @@ _MIN_STATUS, _MAX_STATUS = 100, 599
 
 
 def _upper_or_none(method: str | None) -> str | None:
-    return None if method is None else method.upper()
+    if method is None:
+        return None
+    if not isinstance(method, str) or not method:
+        raise ValueError(f"method must be an HTTP method or None, not {method!r}")
+    return method.upper()
+
+
+def _check_path(_: object, __: object, path: str) -> None:
+    if not isinstance(path, str):
+        raise ValueError(f"path must be a glob string, not {path!r}")  # noqa: TRY004
 
 
 def _check_times(_: object, __: object, times: int | None) -> None:
@@ -71,7 +80,7 @@ class Fault:
             ``malformed``, answering HTTP 200 with a JSON body cut short.
     """
 
-    path: str = "*"
+    path: str = attrs.field(default="*", validator=_check_path)
     method: str | None = attrs.field(default=None, converter=_upper_or_none)
     times: int | None = attrs.field(default=1, validator=_check_times)
     status: int | None = attrs.field(default=None, validator=_check_status)
@@ -81,7 +90,9 @@ class Fault:
 
     def __attrs_post_init__(self) -> None:
         if self.action != "respond" and (self.status is not None or self.retry_after is not None):
-            raise ValueError(f"status and retry_after only apply to action 'respond', not {self.action!r}")
+            raise ValueError(
+                f"status and retry_after only apply to action 'respond', not {self.action!r}"
+            )
 
 
 _JSON_NAMES = {
@@ -102,14 +113,12 @@ def fault_from_json(data: object) -> Fault:
         ValueError: *data* is not an object, has an unknown key or a bad value.
     """
     if not isinstance(data, Mapping):
-        raise ValueError(f"a fault must be an object, not {type(data).__name__}")
+        # ValueError, not TypeError: the control API answers every malformed fault with 400.
+        raise ValueError(f"a fault must be an object, not {type(data).__name__}")  # noqa: TRY004
     unknown = sorted(set(data) - set(_JSON_NAMES))
     if unknown:
         raise ValueError(f"unknown fault fields: {', '.join(map(str, unknown))}")
-    try:
-        return Fault(**{_JSON_NAMES[key]: value for key, value in data.items()})
-    except TypeError as error:  # a wrongly typed path or method
-        raise ValueError(str(error)) from None
+    return Fault(**{_JSON_NAMES[key]: value for key, value in data.items()})
 
 
 def fault_to_json(fault: Fault) -> dict[str, Any]:

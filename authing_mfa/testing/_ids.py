@@ -30,7 +30,8 @@ def new_recovery_code() -> str:
     return "-".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
-def iso_millis(moment: float) -> str:
-    """Format a Unix time as Authing does: ISO 8601, UTC, milliseconds, ``Z``."""
-    when = datetime.fromtimestamp(moment, tz=timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+def iso_millis(millis: int) -> str:
+    """Format a Unix time in milliseconds as Authing does: ISO 8601, UTC, ``.mmmZ``."""
+    seconds, remainder = divmod(millis, 1000)
+    when = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{remainder:03d}Z"

@@ -11,9 +11,8 @@ from __future__ import annotations
 __all__ = ["MASK", "RecordedRequest"]
 
 import json
-from typing import Any
-
-import attrs
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 MASK = "***"
 _MASKED_FIELDS = frozenset({"secret", "recoveryCode"})
@@ -35,15 +34,21 @@ def _masked_authorization(value: str) -> str:
     return f"{scheme} {MASK}" if space else MASK
 
 
-@attrs.frozen
-class RecordedRequest:
-    """One request as it reached the emulator: method, raw path and query, headers, body."""
+class RecordedRequest(NamedTuple):
+    """One request as it reached the emulator: method, raw path and query, headers, body.
+
+    A named tuple, not an attrs class: one is built for every request served.
+    """
 
     method: str
     raw_path: bytes
     query: bytes
-    headers: tuple[tuple[bytes, bytes], ...]
-    body: bytes = attrs.field(repr=False)
+    headers: Sequence[tuple[bytes, bytes]]
+    body: bytes
+
+    def __repr__(self) -> str:
+        # The body may carry a secret; the journal shows it masked through to_json only.
+        return f"RecordedRequest({self.method} {self.raw_path.decode('latin-1')})"
 
     def to_json(self) -> dict[str, Any]:
         """Return the journal entry: ``{"method", "path", "query", "headers", "body"}``, masked.
