@@ -22,6 +22,7 @@ from ._app import EmulatorApp
 from ._faults import Action, Fault, FaultQueue, fault_from_json
 from ._ids import iso_millis, new_object_id, new_recovery_code, new_secret
 from ._tokens import TokenIssuer
+from ._transport import EmulatorTransport
 
 if TYPE_CHECKING:
     import httpx
@@ -121,8 +122,6 @@ class Emulator:
         A fault's ``drop`` raises `httpx.RemoteProtocolError` as a real server's would, and a
         request running longer than its read timeout raises `httpx.ReadTimeout`.
         """
-        from ._transport import EmulatorTransport  # noqa: PLC0415 - httpx only when asked
-
         return EmulatorTransport(self.app)
 
     # Users -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import functools
 import http
 import logging
 import socket
+from urllib.parse import unquote_to_bytes
 
 import h11
 
@@ -66,8 +67,10 @@ class LoopbackServer:
 
     async def start(self) -> None:
         """Bind and start accepting connections."""
+        # asyncio's default backlog of 100 drops the SYNs of a larger burst of connects, which
+        # the kernel retries only after a second: tests and benchmarks open hundreds at once.
         self._server = await asyncio.start_server(
-            self._serve_connection, self._host, self._requested_port, reuse_address=True
+            self._serve_connection, self._host, self._requested_port, backlog=4096
         )
 
     async def aclose(self) -> None:
@@ -152,7 +155,7 @@ class _Connection:
             "http_version": request.http_version.decode("ascii"),
             "method": request.method.decode("ascii"),
             "scheme": "http",
-            "path": raw_path.decode("latin-1"),
+            "path": unquote_to_bytes(raw_path).decode("utf-8", "replace"),
             "raw_path": raw_path,
             "query_string": query,
             "root_path": "",

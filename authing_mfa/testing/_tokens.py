@@ -47,9 +47,9 @@ class TokenIssuer:
         self.user_pool_id = user_pool_id
         self.ttl = ttl
         self.key = secrets.token_bytes(32)
-        # jti -> the exact moment it expires. The ``exp`` claim is rounded up to whole
-        # seconds, as JWTs require; the emulator enforces the exact lifetime, so a test can
-        # use a lifetime of a fraction of a second.
+        # jti -> the exact moment it expires. JWT times are whole seconds, so ``exp`` is
+        # ``iat`` plus the lifetime rounded up; a token is refused at ``exp`` or at the exact
+        # end of its lifetime, whichever comes first, so a test can use a fraction of a second.
         self._live: dict[str, float] = {}
         # token -> its (jti, exp), once its signature was checked: a client sends the same
         # token thousands of times, and checking a signature costs more than the rest of a
@@ -59,7 +59,7 @@ class TokenIssuer:
     def issue(self, now: float) -> tuple[str, int, int]:
         """Return a new token with its ``exp`` and ``iat``, live from now on."""
         iat = int(now)
-        exp = math.ceil(now + self.ttl)
+        exp = iat + math.ceil(self.ttl)
         jti = secrets.token_hex(16)
         claims = {
             "iss": "authing-mfa-emulator",

@@ -1,0 +1,87 @@
+"""Fixtures shared by the emulator's tests: one API client per way of running the emulator.
+
+Loaded by the emulator test modules through ``pytest_plugins``; every test that takes ``emu``
+runs twice, against the in-process transport and against the real loopback server. The
+modules also import its constants, before pytest loads it as a plugin, hence
+PYTEST_DONT_REWRITE (it has no asserts to rewrite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+
+from authing_mfa.testing import Emulator, run_server
+
+POOL_ID = "5cce4aa83ed9f97b4dfd95f0"
+SECRET = "pool-secret-0123456789abcdef"
+TOKEN_QUERY = (
+    "query accessToken($userPoolId: String!, $secret: String!) "
+    "{ accessToken(userPoolId: $userPoolId, secret: $secret) { accessToken exp iat } }"
+)
+NOT_LOGGED_IN = {"code": 2020, "message": "尚未登录，无权限访问此请求", "data": None}
+NO_SUCH_USER = {"code": 2004, "message": "用户不存在", "data": None}
+NO_SUCH_POOL = {"code": 2224, "message": "用户池不存在", "data": None}
+
+
+def token_body(user_pool_id: str = POOL_ID, secret: str = SECRET) -> dict[str, Any]:
+    return {"query": TOKEN_QUERY, "variables": {"userPoolId": user_pool_id, "secret": secret}}
+
+
+@attrs.define
+class Api:
+    """An httpx client on one emulator, with the few steps every test needs."""
+
+    emulator: Emulator
+    client: httpx.AsyncClient
+    mode: str
+
+    async def token(self) -> str:
+        response = await self.client.post("/graphql/v2", json=token_body())
+        return str(response.json()["data"]["accessToken"]["accessToken"])
+
+    async def headers(self, token: str | None = None) -> dict[str, str]:
+        token = await self.token() if token is None else token
+        return {"authorization": f"Bearer {token}", "x-authing-userpool-id": POOL_ID}
+
+    async def get_status(self, raw_user_id: str, token: str | None = None) -> httpx.Response:
+        return await self.client.get(
+            f"/api/v2/users/{raw_user_id}/mfa-bound", headers=await self.headers(token)
+        )
+
+    async def import_totp(self, body: Any, token: str | None = None) -> httpx.Response:
+        return await self.client.post(
+            "/api/v2/mfa/totp/import", json=body, headers=await self.headers(token)
+        )
+
+    async def unbind(self, raw_user_id: str, query: str = "type=OTP") -> httpx.Response:
+        return await self.client.delete(
+            f"/api/v2/users/{raw_user_id}/mfa-bound?{query}", headers=await self.headers()
+        )
+
+
+@pytest.fixture
+def emu_pool():
+    return Emulator(POOL_ID, SECRET, users=["alice", "bob"])
+
+
+@pytest.fixture(params=["in-process", "loopback"])
+async def emu(request, emu_pool) -> AsyncIterator[Api]:
+    if request.param == "in-process":
+        transport = emu_pool.transport()
+        async with httpx.AsyncClient(transport=transport, base_url="http://any.invalid") as client:
+            yield Api(emu_pool, client, request.param)
+    else:
+        with run_server(emu_pool) as server:
+            # Plain HTTP on loopback: no certificate to check, and loading CA certificates would
+            # cost 0.2 s per test.
+            async with httpx.AsyncClient(
+                base_url=server.url,
+                trust_env=False,
+                verify=False,  # noqa: S501
+            ) as client:
+                yield Api(emu_pool, client, request.param)
