@@ -75,6 +75,14 @@ def decode(response: httpx.Response) -> Any:  # noqa: ANN401 - the envelope's da
                 return body.get("data")
             message = body.get("message")
             raise error_for(response, code, message if isinstance(message, str) else "")
+    if response.is_redirect:
+        # Following it would carry the bearer token to wherever Location points.
+        raise error_for(
+            response,
+            status,
+            f"the server redirected to {response.headers.get('location', 'nowhere')!r}, and "
+            "redirects are not followed; check the client's host (http:// or https://?)",
+        )
     if status >= 400:  # noqa: PLR2004
         raise error_for(response, status, response.reason_phrase or f"HTTP {status}")
     raise ResponseValidationError(

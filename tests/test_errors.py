@@ -194,3 +194,18 @@ def test_api_errors_survive_pickling(error):
     copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
     assert type(copy) is type(error)
     assert repr(copy) == repr(error)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_redirects_are_not_followed(api, make_client, status):
+    """A redirect raises ApiError naming the target, and the token never goes there."""
+    api.get(STATUS_URL).mock(
+        return_value=httpx.Response(status, headers={"location": "https://evil.example/steal"})
+    )
+    elsewhere = api.get("https://evil.example/steal").mock(return_value=envelope({}))
+    async with make_client() as mfa:
+        with pytest.raises(ApiError, match="redirected to 'https://evil.example/steal'") as caught:
+            await mfa.get_status("u1")
+    assert caught.value.http_status == status
+    assert elsewhere.call_count == 0
