@@ -25,7 +25,9 @@ from ._errors import (
     TimeoutError,  # noqa: A004
     TransportError,
 )
+from ._hooks import RequestEvent, ResponseEvent
 from ._models import MfaStatus, MfaType, TotpAuthenticator
+from ._records import ImportOutcome, TotpRecord
 from ._sync_client import MfaClient
 from ._version import __version__
 
@@ -35,6 +37,7 @@ __all__ = [
     "AuthenticationError",
     "AuthingMfaError",
     "ConnectionError",
+    "ImportOutcome",
     "InvalidArgumentError",
     "MfaClient",
     "MfaStatus",
@@ -42,10 +45,13 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestEvent",
+    "ResponseEvent",
     "ResponseValidationError",
     "ServerError",
     "TimeoutError",
     "TotpAuthenticator",
+    "TotpRecord",
     "TransportError",
     "__version__",
 ]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 __all__ = ["AsyncMfaClient"]
 
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from ._bulk import ImportStream, RecordLike
 from ._config import Settings
 from ._converter import structure
+from ._hooks import Hooks, RequestEvent, ResponseEvent
 from ._models import MfaStatus, MfaType, TotpAuthenticator
 from ._retry import RetryPolicy
 from ._transport import Transport
@@ -59,6 +62,13 @@ class AsyncMfaClient:
             (``authing_mfa.testing.Emulator().transport()``).
         http_client: your own `httpx.AsyncClient` to send through; it is used as is (its
             base URL and headers are ignored) and never closed by this client.
+        on_request: called with a `RequestEvent` (method, path, attempt) just before each
+            HTTP request is sent: every attempt, replay and token request. For metrics and
+            tracing; it never sees headers or bodies.
+        on_response: called with a `ResponseEvent` (the request's record, status, elapsed
+            seconds, request id, and the error when no answer came) when each request ends.
+            Hooks run in the task making the call and must not block; an exception a hook
+            raises propagates out of the call. Without hooks, nothing is recorded.
 
     Raises:
         InvalidArgumentError: a setting is missing (naming the argument and the variable)
@@ -90,6 +100,8 @@ class AsyncMfaClient:
         limits: httpx.Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        on_request: Callable[[RequestEvent], object] | None = None,
+        on_response: Callable[[ResponseEvent], object] | None = None,
     ) -> None:
         settings = Settings.resolve(
             user_pool_id=user_pool_id,
@@ -115,7 +127,11 @@ class AsyncMfaClient:
         )
         self._settings = settings
         self._transport = Transport(
-            settings, retry=retry, transport=transport, http_client=http_client
+            settings,
+            retry=retry,
+            transport=transport,
+            http_client=http_client,
+            hooks=Hooks.resolve(on_request, on_response),
         )
 
     def __repr__(self) -> str:
@@ -197,6 +213,58 @@ class AsyncMfaClient:
             body["recoveryCode"] = code
         data = await self._transport.request("POST", "/api/v2/mfa/totp/import", json=body)
         return structure(data, TotpAuthenticator)
+
+    def import_totp_many(
+        self,
+        records: Iterable[RecordLike | Mapping[str, str | None]]
+        | AsyncIterable[RecordLike | Mapping[str, str | None]],
+        *,
+        concurrency: int = 8,
+        rate_limit: float | None = None,
+    ) -> ImportStream:
+        """Import many users' TOTP keys; yield one `ImportOutcome` per record as each finishes.
+
+        ::
+
+            async with mfa.import_totp_many(records, concurrency=8, rate_limit=20) as outcomes:
+                async for outcome in outcomes:
+                    if not outcome.ok:
+                        print(outcome.record.user_id, outcome.error)
+
+        The records are read one at a time, only when a worker is free, so any input size
+        runs in flat memory; a generator reading a file or a database cursor is the intended
+        input. Each record is checked as `import_totp` checks it (a key may also be an
+        ``otpauth://totp/`` URI, refused unless SHA1, 6 digits, 30 s); a refused row ends with
+        an `InvalidArgumentError` outcome and nothing is sent for it. A failing row never
+        stops the others: only an exception of the input itself, or a record that is not a
+        record at all, ends the iteration, after the rows in flight.
+
+        Args:
+            records: an iterable or async iterable of `TotpRecord`, ``(user_id, secret)`` or
+                ``(user_id, secret, recovery_code)`` tuples, or mappings with those keys
+                (``userId`` and ``recoveryCode`` also work).
+            concurrency: how many records may be in flight at once.
+            rate_limit: the most requests per second, retries included, shared by all
+                workers; ``None`` for no limit. Whatever it is, a 429 answer with
+                ``Retry-After`` pauses every worker for that long (at most
+                ``max_retry_wait``).
+
+        Returns:
+            An async context manager; entering it starts the work and gives the outcomes,
+            in the order the records finish (`ImportOutcome.index` is the input position).
+            Leaving it, at the end or early (``break``, an exception, a cancellation),
+            cancels what is still in flight and returns once every task has ended.
+
+        Raises:
+            InvalidArgumentError: *concurrency* or *rate_limit* is out of range.
+            TypeError: (while iterating) an item is not a record.
+
+        Concurrency: the work runs in the task that enters the context, sharing this
+        client's connection pool and token with any other calls. Retries follow the
+        client's settings; a row whose retries run out is reported, not retried again,
+        and importing it once more is safe (the import replaces the key).
+        """
+        return ImportStream(self, records, concurrency=concurrency, rate_limit=rate_limit)
 
     async def aclose(self) -> None:
         """Close the connection pool (not a caller-supplied ``http_client``). Idempotent."""

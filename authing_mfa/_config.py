@@ -22,6 +22,7 @@ ENV_USER_POOL_ID = "AUTHING_USERPOOL_ID"
 ENV_SECRET = "AUTHING_USERPOOL_SECRET"  # noqa: S105 - a variable's name, not a secret
 ENV_HOST = "AUTHING_HOST"
 SDK_VERSION_HEADER = f"python-authing-mfa:{__version__}"
+USER_AGENT = f"authing-mfa-python/{__version__}"
 
 
 @attrs.frozen(kw_only=True)
@@ -108,6 +109,7 @@ class Settings:
             "x-authing-request-from": "sdk",
             "x-authing-sdk-version": SDK_VERSION_HEADER,
             "x-authing-lang": self.lang,
+            "user-agent": USER_AGENT,
         }
         if self.app_id is not None:
             headers["x-authing-app-id"] = self.app_id

@@ -15,8 +15,6 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
-
 from ._errors import (
     ApiError,
     AuthenticationError,
@@ -26,6 +24,7 @@ from ._errors import (
     ResponseValidationError,
     ServerError,
 )
+from ._wire import Reply
 
 # Statuses a gateway or an overloaded server answers with, where a later attempt may succeed.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -49,7 +48,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 _REQUEST_ID_HEADERS = ("x-request-id", "x-authing-request-id", "request-id")
 
 
-def request_id_of(response: httpx.Response) -> str | None:
+def request_id_of(response: Reply) -> str | None:
     """Return the id the server gave this request, if it sent one."""
     headers = response.headers
     for name in _REQUEST_ID_HEADERS:
@@ -59,7 +58,7 @@ def request_id_of(response: httpx.Response) -> str | None:
     return None
 
 
-def decode(response: httpx.Response) -> Any:  # noqa: ANN401 - the envelope's data is any JSON
+def decode(response: Reply) -> Any:  # noqa: ANN401 - the envelope's data is any JSON
     """Return the ``data`` of a successful envelope, or raise the error the answer means.
 
     Raises:
@@ -91,7 +90,7 @@ def decode(response: httpx.Response) -> Any:  # noqa: ANN401 - the envelope's da
     )
 
 
-def error_for(response: httpx.Response, code: int, message: str) -> ApiError:
+def error_for(response: Reply, code: int, message: str) -> ApiError:
     """Build the exception for an error *code* and *message* in *response*."""
     status = response.status_code
     cls = _BY_CODE.get(code) or _BY_STATUS.get(status)

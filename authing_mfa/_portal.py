@@ -9,9 +9,10 @@ the parent's loop, whose thread did not survive the fork, and starts its own on 
 
 from __future__ import annotations
 
-__all__ = ["call"]
+__all__ = ["call", "start"]
 
 import asyncio
+import concurrent.futures
 import functools
 import os
 import sys
@@ -50,6 +51,23 @@ def call(func: Callable[..., Awaitable[T]], *args: object, **kwargs: object) -> 
     except BaseException:
         future.cancel()
         raise
+
+
+def start(func: Callable[..., Awaitable[T]], *args: object) -> concurrent.futures.Future[T]:
+    """Start ``func(*args)`` on the shared loop and return its future at once.
+
+    For blocking iterators, which pull results with `call` while the work runs; cancelling
+    the future cancels the task on the loop.
+
+    Raises:
+        RuntimeError: the calling thread is running an event loop, as for `call`.
+    """
+    if (library := _running_async_library()) is not None:
+        raise RuntimeError(
+            f"MfaClient blocks, and this thread is running a {library} event loop: "
+            "use AsyncMfaClient and await its methods instead"
+        )
+    return _get_portal().start_task_soon(func, *args)
 
 
 def _get_portal() -> BlockingPortal:

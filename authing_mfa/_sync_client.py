@@ -5,17 +5,21 @@ from __future__ import annotations
 __all__ = ["MfaClient"]
 
 import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from . import _portal
 from ._async_client import AsyncMfaClient
+from ._bulk import ImportStream, RecordLike, iterate_blocking
 
 if TYPE_CHECKING:
     import httpx
     from typing_extensions import Self
 
+    from ._hooks import RequestEvent, ResponseEvent
     from ._models import MfaStatus, MfaType, TotpAuthenticator
+    from ._records import ImportOutcome
 
 
 class MfaClient:
@@ -28,7 +32,12 @@ class MfaClient:
 
     It takes the arguments of `AsyncMfaClient`, has its methods with the same signatures, and
     runs its coroutines: one event loop in a daemon thread, started on the first call and
-    shared by every `MfaClient` and thread of the process.
+    shared by every `MfaClient` and thread of the process. Its ``on_request`` and
+    ``on_response`` hooks run in that loop's thread, not the caller's: keep them quick and
+    thread-safe (a metrics counter is; a thread-local is not what you expect there).
+
+    Raises:
+        InvalidArgumentError: a setting is missing or out of range, as for `AsyncMfaClient`.
 
     Lifetime and concurrency: build one client, at module level or in settings, and share it
     between all threads; their calls are multiplexed on one connection pool and one token.
@@ -58,6 +67,8 @@ class MfaClient:
         limits: httpx.Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        on_request: Callable[[RequestEvent], object] | None = None,
+        on_response: Callable[[ResponseEvent], object] | None = None,
     ) -> None:
         self._options = {
             "user_pool_id": user_pool_id,
@@ -76,6 +87,8 @@ class MfaClient:
             "limits": limits,
             "transport": transport,
             "http_client": http_client,
+            "on_request": on_request,
+            "on_response": on_response,
         }
         self._client = AsyncMfaClient(**self._options)  # type: ignore[arg-type]
         self._pid = os.getpid()
@@ -118,6 +131,39 @@ class MfaClient:
             recovery_code=recovery_code,
             validate_secret=validate_secret,
         )
+
+    def import_totp_many(
+        self,
+        records: Iterable[RecordLike | Mapping[str, str | None]],
+        *,
+        concurrency: int = 8,
+        rate_limit: float | None = None,
+    ) -> Iterator[ImportOutcome]:
+        """Import many users' TOTP keys; yield one `ImportOutcome` per record as each finishes.
+
+        ::
+
+            for outcome in mfa.import_totp_many(read_rows(), concurrency=8):
+                ...
+
+        See `AsyncMfaClient.import_totp_many` for the records, checks and pacing. A plain
+        iterable is read in a worker thread, so a slow database cursor never stalls the
+        shared event loop. Closing the iterator (``break`` in CPython, ``close()``, or
+        ``contextlib.closing``) cancels the records in flight and returns once they have
+        ended.
+
+        Raises:
+            InvalidArgumentError: *concurrency* or *rate_limit* is out of range (at once).
+            TypeError: (while iterating) an item is not a record.
+        """
+        stream = ImportStream(
+            self._async,
+            records,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            blocking_input=True,
+        )
+        return iterate_blocking(stream)
 
     def close(self) -> None:
         """Close the connection pool (not a caller-supplied ``http_client``). Idempotent."""

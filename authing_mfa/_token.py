@@ -24,10 +24,10 @@ from typing import Any, Protocol
 
 import anyio
 import attrs
-import httpx
 
 from ._envelope import decode, request_id_of
 from ._errors import ApiError, AuthenticationError, ResponseValidationError, TransportError
+from ._wire import Reply
 
 logger = logging.getLogger("authing_mfa")
 
@@ -89,7 +89,7 @@ class ManagementTokens:
     *fetch* performs one token request within the given timeout and returns the answer.
     """
 
-    _fetch: Callable[[float], Awaitable[httpx.Response]]
+    _fetch: Callable[[float], Awaitable[Reply]]
     _clock: Callable[[], float] = time.monotonic
     _token: Token | None = None
     _lock: anyio.Lock | None = None
@@ -136,7 +136,7 @@ class ManagementTokens:
         return True
 
 
-def parse_token_answer(response: httpx.Response, *, now: float) -> Token:
+def parse_token_answer(response: Reply, *, now: float) -> Token:
     """Read the ``accessToken`` query's answer into a `Token` that arrived at *now*.
 
     Raises:
@@ -171,7 +171,7 @@ def parse_token_answer(response: httpx.Response, *, now: float) -> Token:
     return Token.arrived(value, lifetime, now)
 
 
-def _graphql_error(response: httpx.Response, errors: object) -> AuthenticationError:
+def _graphql_error(response: Reply, errors: object) -> AuthenticationError:
     first = errors[0] if isinstance(errors, list) and errors else errors
     detail = first.get("message") if isinstance(first, dict) else None
     code, message = response.status_code, "the user pool id or secret was refused"

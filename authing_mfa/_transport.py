@@ -1,9 +1,9 @@
 """The async core every call goes through: headers, token, retries, errors.
 
-One `Transport` belongs to one `AsyncMfaClient`. It owns (or borrows) the `httpx.AsyncClient`,
-puts the common headers and the management token on each request, replays a call once when
-the server refuses the token, retries what may succeed later, and turns httpx's exceptions
-and Authing's envelopes into ours.
+One `Transport` belongs to one `AsyncMfaClient`. It opens the HTTP stack (`_wire`) on first
+use, puts the common headers and the management token on each request, replays a call once
+when the server refuses the token, retries what may succeed later, and turns Authing's
+envelopes into our exceptions.
 
 The token replay is here rather than in an `httpx.Auth` flow: Authing refuses a token with
 HTTP 200 and code 2020 in the body, which this module decodes once anyway; an auth flow would
@@ -14,29 +14,45 @@ from __future__ import annotations
 
 __all__ = ["Transport"]
 
+import copy
+import time
+from collections.abc import Awaitable, Callable
+from json import dumps
 from typing import Any
+from urllib.parse import urlencode
 
+import attrs
 import httpx
 
 from ._config import Settings
-from ._envelope import decode, is_token_refusal
-from ._errors import (
-    AuthenticationError,
-    ConnectionError,  # noqa: A004 - ours, not the builtin
-    TimeoutError,  # noqa: A004
-    TransportError,
-)
+from ._envelope import decode, is_token_refusal, request_id_of
+from ._errors import AuthenticationError
+from ._hooks import Hooks, RequestEvent, ResponseEvent, current_attempt
 from ._retry import RetryPolicy
 from ._token import ACCESS_TOKEN_QUERY, ManagementTokens, StaticToken, TokenSource
+from ._wire import Reply, Wire, open_wire
 
 TOKEN_PATH = "/graphql/v2"  # noqa: S105 - a path
+
+_Send = Callable[
+    [str, str, dict[str, str], dict[str, str] | None, dict[str, object] | None, float],
+    Awaitable[Reply],
+]
+
+
+@attrs.define
+class _Stack:
+    """The HTTP stack of a transport and its views: opened on first use, closed once."""
+
+    wire: Wire | None = None
+    closed: bool = False
 
 
 class Transport:
     """Sends one API call with everything Authing and a flaky network require.
 
-    Lifetime: the `httpx.AsyncClient` is created on first use (so a client can be built
-    outside any event loop) and closed by `aclose` unless the caller supplied it. All tasks of
+    Lifetime: the HTTP stack is opened on first use (so a client can be built outside any
+    event loop) and closed by `aclose`, except a caller-supplied `httpx.AsyncClient`. All tasks of
     one event loop may share a transport.
     """
 
@@ -47,15 +63,18 @@ class Transport:
         retry: RetryPolicy,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         self._settings = settings
         self._retry = retry
         self._headers = settings.headers()
         self._base = settings.host
         self._httpx_transport = transport
-        self._client = http_client
-        self._owns_client = http_client is None
-        self._closed = False
+        self._http_client = http_client
+        self._stack = _Stack()
+        self._hooks = hooks
+        # Chosen once, so a client without hooks sends exactly as if hooks did not exist.
+        self._sender: _Send = self._send if hooks is None else self._send_observed
         self.tokens: TokenSource = (
             StaticToken(settings.access_token)
             if settings.access_token is not None
@@ -65,27 +84,31 @@ class Transport:
     @property
     def closed(self) -> bool:
         """Whether `aclose` was called."""
-        return self._closed
+        return self._stack.closed
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._closed:
+    def with_retry(self, retry: RetryPolicy) -> Transport:
+        """Return a transport that retries by *retry* and shares everything else with this one.
+
+        The two share the HTTP stack, the token and the hooks; closing either closes both.
+        """
+        view = copy.copy(self)
+        view._retry = retry  # noqa: SLF001 - a copy of our own class
+        return view
+
+    def _open_wire(self) -> Wire:
+        stack = self._stack
+        if stack.closed:
             raise RuntimeError("this client is closed; build a new one")
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self._httpx_transport,
-                limits=self._settings.limits,
-                timeout=self._settings.timeout,
-                # A redirect to another host would carry the bearer token there.
-                follow_redirects=False,
-            )
-        return self._client
+        stack.wire = open_wire(self._settings, self._httpx_transport, self._http_client)
+        return stack.wire
 
     async def aclose(self) -> None:
         """Close the connection pool, unless the caller supplied the client."""
-        self._closed = True
-        client, self._client = self._client, None
-        if client is not None and self._owns_client:
-            await client.aclose()
+        stack = self._stack
+        stack.closed = True
+        wire, stack.wire = stack.wire, None
+        if wire is not None:
+            await wire.aclose()
 
     async def request(
         self,
@@ -99,8 +122,14 @@ class Transport:
 
         *path* must already be percent-encoded.
         """
+        observed = self._hooks is not None
+        attempts = 0
 
         async def attempt(timeout: float) -> Any:  # noqa: ANN401
+            nonlocal attempts
+            if observed:
+                attempts += 1
+                current_attempt.set(attempts)
             token = await self.tokens.get(timeout)
             try:
                 return await self._authorized(token, method, path, params, json, timeout)
@@ -122,15 +151,15 @@ class Transport:
         timeout: float,
     ) -> Any:  # noqa: ANN401
         headers = {**self._headers, "authorization": f"Bearer {token}"}
-        response = await self._send(method, path, headers, params, json, timeout)
+        response = await self._sender(method, path, headers, params, json, timeout)
         return decode(response)
 
-    async def _fetch_token(self, timeout: float) -> httpx.Response:
+    async def _fetch_token(self, timeout: float) -> Reply:
         secret = self._settings.secret
         if secret is None:  # pragma: no cover - a static token source never fetches
             raise RuntimeError("no secret to fetch a token with")
         variables = {"userPoolId": self._settings.user_pool_id, "secret": secret}
-        return await self._send(
+        return await self._sender(
             "POST",
             TOKEN_PATH,
             self._headers,
@@ -147,30 +176,42 @@ class Transport:
         params: dict[str, str] | None,
         json: dict[str, object] | None,
         timeout: float,
-    ) -> httpx.Response:
+    ) -> Reply:
+        url = self._base + path
+        if params:
+            url += "?" + urlencode(params)
+        body = None
+        if json is not None:
+            body = dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
+            headers = {**headers, "content-type": "application/json"}
+        wire = self._stack.wire or self._open_wire()
+        return await wire.send(method, url, headers, body, timeout)
+
+    async def _send_observed(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        json: dict[str, object] | None,
+        timeout: float,
+    ) -> Reply:
+        """`_send`, reporting the request and its outcome to the client's hooks."""
+        hooks = self._hooks
+        assert hooks is not None  # noqa: S101 - chosen as the sender only with hooks
+        request = RequestEvent(method=method, path=path, attempt=current_attempt.get())
+        if hooks.on_request is not None:
+            hooks.on_request(request)
+        started = time.perf_counter()
         try:
-            return await self._http().request(
-                method,
-                self._base + path,
-                headers=headers,
-                params=params,
-                json=json,
-                timeout=timeout,
-            )
-        except httpx.TimeoutException as exc:
-            raise TimeoutError(
-                f"{method} {path}: no answer within {timeout:.3g} s ({_name(exc)})"
-            ) from exc
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise ConnectionError(f"{method} {path}: {_name(exc)}: {_describe(exc)}") from exc
-        except httpx.TransportError as exc:
-            raise TransportError(f"{method} {path}: {_name(exc)}: {_describe(exc)}") from exc
-
-
-def _name(exc: Exception) -> str:
-    return f"httpx.{type(exc).__name__}"
-
-
-def _describe(exc: Exception) -> str:
-    # httpx's messages name the host and the socket error, never headers or bodies.
-    return str(exc) or "no detail"
+            response = await self._send(method, path, headers, params, json, timeout)
+        except BaseException as exc:  # a TransportError, or the call's cancellation
+            if hooks.on_response is not None:
+                elapsed = time.perf_counter() - started
+                hooks.on_response(ResponseEvent(request, None, elapsed, None, exc))
+            raise
+        if hooks.on_response is not None:
+            elapsed = time.perf_counter() - started
+            status, request_id = response.status_code, request_id_of(response)
+            hooks.on_response(ResponseEvent(request, status, elapsed, request_id))
+        return response

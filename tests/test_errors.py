@@ -205,7 +205,7 @@ async def test_redirects_are_not_followed(api, make_client, status):
     )
     elsewhere = api.get("https://evil.example/steal").mock(return_value=envelope({}))
     async with make_client() as mfa:
-        with pytest.raises(ApiError, match="redirected to 'https://evil.example/steal'") as caught:
+        with pytest.raises(ApiError, match=r"redirected to 'https://evil\.example/") as caught:
             await mfa.get_status("u1")
     assert caught.value.http_status == status
     assert elsewhere.call_count == 0

@@ -195,10 +195,10 @@ async def test_revoking_tokens_under_200_calls_in_flight_refreshes_once(make_cli
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("action", "expected"), [("drop", ConnectionError),
-                                                  ("respond", AuthenticationError)])
-async def test_a_down_token_endpoint_raises_a_clear_error(make_client, emulator, action,
-                                                           expected):
+@pytest.mark.parametrize(
+    ("action", "expected"), [("drop", ConnectionError), ("respond", AuthenticationError)]
+)
+async def test_a_down_token_endpoint_raises_a_clear_error(make_client, emulator, action, expected):
     """A token endpoint that drops connections or refuses credentials raises a clear error."""
     if action == "drop":
         emulator.add_fault(method="POST", path="/graphql/v2", action="drop", times=None)
