@@ -6,9 +6,10 @@ task per in-flight record imports it, and outcomes reach the caller through a st
 *concurrency* slots, so a slow consumer stops the producer instead of piling outcomes up.
 
 Pacing is per HTTP request, not per record: every attempt, retries included, first passes a
-`Gate` shared by all workers. The gate spaces requests to *rate_limit* per second, and when
-any answer is a 429 with ``Retry-After``, it closes for that long (at most the client's
-``max_retry_wait``) for every worker, since the server throttles the pool, not a connection.
+`Gate` shared by all workers (the client's `RetryPolicy` with the gate as its pacer). The gate
+spaces requests to *rate_limit* per second, and when any answer (a 429, or a 503) carries
+``Retry-After``, it closes for that long (at most the client's ``max_retry_wait``) for every
+worker, since the server throttles the pool, not a connection.
 
 Why a context manager and not a bare async generator: the workers live in a task group, and
 an async generator that is abandoned after ``break`` is closed later by the event loop in
@@ -21,10 +22,8 @@ from __future__ import annotations
 __all__ = ["Gate", "ImportStream", "iterate_blocking"]
 
 import copy
-import logging
 import threading
-import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -36,9 +35,8 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _portal
-from ._errors import AuthingMfaError, InvalidArgumentError, RateLimitError
+from ._errors import AuthingMfaError, InvalidArgumentError
 from ._records import ImportOutcome, TotpRecord, as_record, check_record
-from ._retry import RetryPolicy
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -47,7 +45,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-logger = logging.getLogger("authing_mfa")
 
 RecordLike = TotpRecord | tuple[str, str] | tuple[str, str, str | None]
 """What `import_totp_many` accepts as one record (mappings too, read as `as_record` says)."""
@@ -92,44 +89,6 @@ class Gate:
         return self._paused_until > anyio.current_time()
 
 
-@attrs.frozen
-class _GatedRetry(RetryPolicy):
-    """The client's retry policy, with every attempt going through the bulk import's gate.
-
-    The call's time budget starts once the gate first lets it through, so time spent queued
-    behind the rate limit does not count against ``total_timeout``.
-    """
-
-    gate: Gate = attrs.field(kw_only=True)
-
-    async def run(self, attempt: Callable[[float], Awaitable[T]], what: str) -> T:
-        """Await ``attempt(timeout)`` as `RetryPolicy.run` does, passing the gate each time."""
-        await self.gate.wait()
-        deadline = time.monotonic() + self.total_timeout
-        retries = 0
-        while True:
-            try:
-                return await attempt(min(self.timeout, deadline - time.monotonic()))
-            except AuthingMfaError as exc:
-                if isinstance(exc, RateLimitError) and exc.retry_after is not None:
-                    self.gate.pause(min(exc.retry_after, self.max_retry_wait))
-                wait = self._wait_before_retry(exc, retries, deadline - time.monotonic())
-                if wait is None:
-                    raise
-                retries += 1
-                logger.info(
-                    "retrying %s in %.2f s (attempt %d of %d) after %s; request id %s",
-                    what,
-                    wait,
-                    retries + 1,
-                    self.max_retries + 1,
-                    exc,
-                    getattr(exc, "request_id", None),
-                )
-            await anyio.sleep(wait)
-            await self.gate.wait()
-
-
 def _gated_client(client: AsyncMfaClient, gate: Gate) -> AsyncMfaClient:
     """Return a view of *client* whose requests pass *gate*.
 
@@ -137,7 +96,7 @@ def _gated_client(client: AsyncMfaClient, gate: Gate) -> AsyncMfaClient:
     import fetches no token of its own, and it owns nothing: closing the client ends it.
     """
     base = client._transport  # noqa: SLF001 - the engine is part of the client
-    policy = _GatedRetry(**attrs.asdict(base._retry, recurse=False), gate=gate)  # noqa: SLF001
+    policy = attrs.evolve(base._retry, pacer=gate)  # noqa: SLF001
     view = copy.copy(client)
     view._transport = base.with_retry(policy)  # noqa: SLF001
     return view

@@ -15,13 +15,13 @@ tenacity state machine on every call, including the vast majority that succeed a
 
 from __future__ import annotations
 
-__all__ = ["RetryPolicy"]
+__all__ = ["Pacer", "RetryPolicy"]
 
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import anyio
 import attrs
@@ -37,6 +37,16 @@ from ._errors import (
 T = TypeVar("T")
 
 logger = logging.getLogger("authing_mfa")
+
+
+class Pacer(Protocol):
+    """Spaces the attempts of many calls that share it (the bulk import's rate limit)."""
+
+    async def wait(self) -> None:
+        """Return when the next attempt may be sent."""
+
+    def pause(self, seconds: float) -> None:
+        """Let no attempt through for *seconds*: the server asked every caller to wait."""
 
 
 @attrs.frozen
@@ -58,12 +68,19 @@ class RetryPolicy:
     max_retry_wait: float
     wait_initial: float = 0.5
     wait_max: float = 8.0
+    pacer: Pacer | None = None
 
     async def run(self, attempt: Callable[[float], Awaitable[T]], what: str) -> T:
         """Await ``attempt(timeout)`` until it succeeds, the retries run out or time does.
 
-        *what* names the call in log records (``"GET /api/v2/users/u1/mfa-bound"``).
+        *what* names the call in log records (``"GET /api/v2/users/u1/mfa-bound"``). With a
+        `pacer`, every attempt first waits for it, and a ``Retry-After`` pauses it; the call's
+        time budget starts once the pacer first lets it through, so time queued behind a rate
+        limit does not count against ``total_timeout``.
         """
+        pacer = self.pacer
+        if pacer is not None:
+            await pacer.wait()
         deadline = time.monotonic() + self.total_timeout
         retries = 0
         while True:
@@ -71,6 +88,8 @@ class RetryPolicy:
             try:
                 return await attempt(min(self.timeout, remaining))
             except AuthingMfaError as exc:
+                if pacer is not None and isinstance(exc, ApiError) and exc.retry_after:
+                    pacer.pause(min(exc.retry_after, self.max_retry_wait))
                 wait = self._wait_before_retry(exc, retries, deadline - time.monotonic())
                 if wait is None:
                     raise
@@ -85,6 +104,8 @@ class RetryPolicy:
                     getattr(exc, "request_id", None),
                 )
             await anyio.sleep(wait)
+            if pacer is not None:
+                await pacer.wait()
 
     def _wait_before_retry(
         self, exc: AuthingMfaError, retries: int, remaining: float
