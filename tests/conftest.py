@@ -11,6 +11,7 @@ import respx
 from fakes import HOST, POOL_ID, POOL_SECRET, token_answer
 
 from authing_mfa import AsyncMfaClient, MfaClient
+from authing_mfa.testing import Emulator, RunningServer, run_server
 
 
 @pytest.fixture
@@ -50,3 +51,18 @@ def make_sync_client(settings: dict[str, Any]) -> Iterator[Callable[..., MfaClie
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    """The emulator as a real server on loopback, one per test module."""
+    with run_server(Emulator()) as running:
+        yield running
+
+
+@pytest.fixture
+def emulator(server: RunningServer) -> Emulator:
+    """The loopback server's emulator, emptied, with the user ``u1``."""
+    server.emulator.reset()
+    server.emulator.add_users(["u1"])
+    return server.emulator

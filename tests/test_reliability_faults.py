@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import anyio
 import pytest
@@ -23,22 +21,8 @@ from authing_mfa import (
     TimeoutError,  # noqa: A004
     TransportError,
 )
-from authing_mfa.testing import Emulator, run_server
 
 STATUS_PATH = "/api/v2/users/*/mfa-bound"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Any]:
-    with run_server(Emulator()) as running:
-        yield running
-
-
-@pytest.fixture
-def emulator(server):
-    server.emulator.reset()
-    server.emulator.add_users(["u1"])
-    return server.emulator
 
 
 class Sync:

@@ -25,20 +25,7 @@ from authing_mfa import (
     InvalidArgumentError,
     MfaClient,
 )
-from authing_mfa.testing import Emulator, run_server, spawn_server
-
-
-@pytest.fixture(scope="module")
-def server():
-    with run_server(Emulator()) as running:
-        yield running
-
-
-@pytest.fixture
-def emulator(server):
-    server.emulator.reset()
-    server.emulator.add_users(["u1"])
-    return server.emulator
+from authing_mfa.testing import spawn_server
 
 
 def settings_for(server, **overrides):
