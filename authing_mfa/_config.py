@@ -10,6 +10,7 @@ __all__ = ["DEFAULT_HOST", "ENV_HOST", "ENV_SECRET", "ENV_USER_POOL_ID", "Settin
 
 import math
 import os
+import re
 
 import attrs
 import httpx
@@ -23,6 +24,7 @@ ENV_SECRET = "AUTHING_USERPOOL_SECRET"  # noqa: S105 - a variable's name, not a 
 ENV_HOST = "AUTHING_HOST"
 SDK_VERSION_HEADER = f"python-authing-mfa:{__version__}"
 USER_AGENT = f"authing-mfa-python/{__version__}"
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 @attrs.frozen(kw_only=True)
@@ -87,14 +89,26 @@ class Settings:
             raise InvalidArgumentError(
                 f"host must be an http(s) URL such as {DEFAULT_HOST}, not {host!r}"
             )
+        app_id, tenant_id = _text(app_id, "app_id"), _text(tenant_id, "tenant_id")
+        lang = _text(lang, "lang") or "zh-CN"
+        for argument, value in (
+            (f"user_pool_id (or {ENV_USER_POOL_ID})", user_pool_id),
+            ("access_token", access_token),
+            ("app_id", app_id),
+            ("tenant_id", tenant_id),
+            ("lang", lang),
+        ):
+            # These travel in headers, where a line break would forge another header.
+            if value is not None and _CONTROL.search(value):
+                raise InvalidArgumentError(f"{argument} must not contain control characters")
         return cls(
             user_pool_id=user_pool_id,
             secret=secret,
             access_token=access_token,
             host=host,
-            app_id=_text(app_id, "app_id"),
-            tenant_id=_text(tenant_id, "tenant_id"),
-            lang=_text(lang, "lang") or "zh-CN",
+            app_id=app_id,
+            tenant_id=tenant_id,
+            lang=lang,
             timeout=_positive(timeout, "timeout"),
             total_timeout=_positive(total_timeout, "total_timeout"),
             max_retries=_count(max_retries, "max_retries"),

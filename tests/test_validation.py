@@ -161,6 +161,10 @@ async def test_settings_come_from_the_environment(api, monkeypatch, settings):
         ("host", "core.authing.cn", "host must be an http"),
         ("host", "ftp://core.authing.cn", "host must be an http"),
         ("user_pool_id", 5, "user_pool_id must be a str"),
+        ("user_pool_id", "pool\r\nx-evil: 1", "user_pool_id .* must not contain control"),
+        ("access_token", "token\nx", "access_token must not contain control"),
+        ("app_id", "a\x00", "app_id must not contain control"),
+        ("lang", "en\r\n", "lang must not contain control"),
         ("lang", 5, "lang must be a str"),
     ],
 )
