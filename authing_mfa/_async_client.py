@@ -6,11 +6,9 @@ __all__ = ["AsyncMfaClient"]
 
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._bulk import ImportStream, RecordLike
 from ._config import Settings
-from ._converter import structure
 from ._hooks import Hooks, RequestEvent, ResponseEvent
 from ._models import MfaStatus, MfaType, TotpAuthenticator
 from ._retry import RetryPolicy
@@ -26,6 +24,11 @@ from ._validation import (
 if TYPE_CHECKING:
     import httpx
     from typing_extensions import Self
+
+    from ._bulk import ImportStream, RecordLike
+
+
+T = TypeVar("T")
 
 
 class AsyncMfaClient:
@@ -152,7 +155,7 @@ class AsyncMfaClient:
         """
         segment = user_id_path_segment(user_id)
         data = await self._transport.request("GET", f"/api/v2/users/{segment}/mfa-bound")
-        return structure(data, MfaStatus)
+        return _structure(data, MfaStatus)
 
     async def unassociate_mfa(self, user_id: str, mfa_type: MfaType | str) -> bool:
         """Unbind the factor *mfa_type* from *user_id*; return True once the server confirms.
@@ -212,7 +215,7 @@ class AsyncMfaClient:
         if (code := check_optional_text(recovery_code, "recovery_code")) is not None:
             body["recoveryCode"] = code
         data = await self._transport.request("POST", "/api/v2/mfa/totp/import", json=body)
-        return structure(data, TotpAuthenticator)
+        return _structure(data, TotpAuthenticator)
 
     def import_totp_many(
         self,
@@ -264,6 +267,8 @@ class AsyncMfaClient:
         client's settings; a row whose retries run out is reported, not retried again,
         and importing it once more is safe (the import replaces the key).
         """
+        from ._bulk import ImportStream  # noqa: PLC0415 - anyio's streams load only for bulk work
+
         return ImportStream(self, records, concurrency=concurrency, rate_limit=rate_limit)
 
     async def aclose(self) -> None:
@@ -280,3 +285,11 @@ class AsyncMfaClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _structure(data: Any, cls: type[T]) -> T:  # noqa: ANN401 - an envelope's data
+    # cattrs and the converter it generates load on the first answer, not with the package:
+    # they are a third of what `import authing_mfa` adds to `import httpx`.
+    from ._converter import structure  # noqa: PLC0415
+
+    return structure(data, cls)

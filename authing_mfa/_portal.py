@@ -16,15 +16,17 @@ from __future__ import annotations
 
 __all__ = ["call", "start"]
 
-import asyncio
-import concurrent.futures
 import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import anyio
+# asyncio and anyio are imported when the loop starts, not with the package: together they
+# are half the time `import authing_mfa` would otherwise take.
+if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures
 
 T = TypeVar("T")
 
@@ -64,6 +66,8 @@ def start(
             f"MfaClient blocks, and this thread is running a {library} event loop: "
             "use AsyncMfaClient and await its methods instead"
         )
+    import asyncio  # noqa: PLC0415 - already loaded by _get_loop's thread
+
     loop = _get_loop()
     awaitable = func(*args, **kwargs)
     coroutine = awaitable if asyncio.iscoroutine(awaitable) else _as_coroutine(awaitable)
@@ -86,6 +90,10 @@ def _get_loop() -> asyncio.AbstractEventLoop:
 
 
 def _start() -> asyncio.AbstractEventLoop:
+    import asyncio  # noqa: PLC0415 - see the imports above
+
+    import anyio  # noqa: PLC0415
+
     started = threading.Event()
     box: list[asyncio.AbstractEventLoop | BaseException] = []
 
@@ -110,12 +118,15 @@ def _start() -> asyncio.AbstractEventLoop:
 
 
 def _running_async_library() -> str | None:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        return "asyncio"
+    # No loop can run in a process that has not imported its library.
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            return "asyncio"
     trio = sys.modules.get("trio")
     if trio is not None and trio.lowlevel.in_trio_run():
         return "trio"

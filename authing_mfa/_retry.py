@@ -23,7 +23,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
-import anyio
 import attrs
 
 from ._envelope import RETRYABLE_STATUSES
@@ -103,6 +102,8 @@ class RetryPolicy:
                     exc,
                     getattr(exc, "request_id", None),
                 )
+            import anyio  # noqa: PLC0415 - only retries sleep; keeps anyio out of the import
+
             await anyio.sleep(wait)
             if pacer is not None:
                 await pacer.wait()

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from . import _portal
 from ._async_client import AsyncMfaClient
-from ._bulk import ImportStream, RecordLike, iterate_blocking
 
 if TYPE_CHECKING:
     import httpx
     from typing_extensions import Self
 
+    from ._bulk import RecordLike
     from ._hooks import RequestEvent, ResponseEvent
     from ._models import MfaStatus, MfaType, TotpAuthenticator
     from ._records import ImportOutcome
@@ -156,6 +156,8 @@ class MfaClient:
             InvalidArgumentError: *concurrency* or *rate_limit* is out of range (at once).
             TypeError: (while iterating) an item is not a record.
         """
+        from ._bulk import ImportStream, iterate_blocking  # noqa: PLC0415 - see AsyncMfaClient
+
         stream = ImportStream(
             self._async,
             records,

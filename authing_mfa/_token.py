@@ -20,14 +20,16 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import anyio
 import attrs
 
 from ._envelope import decode, request_id_of
 from ._errors import ApiError, AuthenticationError, ResponseValidationError, TransportError
 from ._wire import Reply
+
+if TYPE_CHECKING:
+    import anyio
 
 logger = logging.getLogger("authing_mfa")
 
@@ -101,6 +103,8 @@ class ManagementTokens:
         if token is not None and self._clock() < token.refresh_at:
             return token.value
         if self._lock is None:
+            import anyio  # noqa: PLC0415 - a cold path; keeps anyio out of the package import
+
             self._lock = anyio.Lock()
         async with self._lock:
             token = self._token

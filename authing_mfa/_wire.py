@@ -18,7 +18,6 @@ from __future__ import annotations
 
 __all__ = ["Reply", "Wire", "open_wire"]
 
-import asyncio
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -88,6 +87,8 @@ def open_wire(
 
 
 def _running_asyncio() -> bool:
+    import asyncio  # noqa: PLC0415 - once per client; keeps asyncio out of the import
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:
