@@ -117,7 +117,7 @@ class Settings:
         )
 
     def headers(self) -> dict[str, str]:
-        """Return the headers every request carries (WIRE.md), without the authorization."""
+        """Return the headers every request carries, as Authing's SDKs send them, but the token."""
         headers = {
             "x-authing-userpool-id": self.user_pool_id,
             "x-authing-request-from": "sdk",

@@ -1,4 +1,4 @@
-"""Benchmarks of authing-mfa against the raw HTTP code a user could write instead (issue 5).
+"""Benchmarks of authing-mfa against the raw HTTP code a user could write instead.
 
 Run ``python -m benchmarks`` (``--quick`` for a run under a minute, ``--only SCENARIO`` for a
 few, ``--json PATH`` for where the results go). It prints a Markdown table and writes the same
@@ -9,7 +9,7 @@ What is in it:
 - `_responder`: the bare HTTP/1.1 server in a child process that every socket scenario talks
   to, fast enough not to hide the clients' cost, and reporting its own CPU per request.
 - `_contenders`: the request and the envelope parsing every raw contender shares.
-- `_scenarios`: one function per scenario of the issue's table.
+- `_scenarios`: one function per scenario of the README's table.
 - `_bulk_child`: one repetition of the bulk import, in a process of its own for its peak RSS.
 - `_timing`: interleaved repetitions and their statistics; `_report`: targets, the table, JSON.
 

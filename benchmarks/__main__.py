@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     headers_agree = len({tuple(headers.items()) for headers in sent.values()}) == 1
     agree = "yes" if headers_agree else "NO"
-    print(f"Every contender sent the same WIRE.md headers and token: {agree}.")
+    print(f"Every contender sent the same protocol headers and token: {agree}.")
     missed = [f"{row.title} / {row.contender}" for row in rows if row.met is False]
     print(f"Targets missed: {', '.join(missed) if missed else 'none'}. ({elapsed:.0f} s)")
     document = to_json(

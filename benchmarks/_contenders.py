@@ -1,7 +1,7 @@
 """What the raw contenders send and how they read it: the code a user would write by hand.
 
-Every contender, raw or SDK, sends the same request with the same headers: the common
-headers of WIRE.md, the SDK's own ``user-agent`` (so no header differs but the ones each HTTP
+Every contender, raw or SDK, sends the same request with the same headers: the common headers
+of Authing's protocol, the SDK's own ``user-agent`` (so no header differs but the ones each HTTP
 library adds by itself) and ``authorization: Bearer <token>``. Every contender reads the answer
 the same way, as `parse_envelope` does. The raw contenders fetch their token once, as a
 hand-written integration would at start-up; the SDK fetches and caches its own.
@@ -29,7 +29,7 @@ TOKEN_QUERY = {
 }
 EXPECTED_STATUS = {"FACE": False, "OTP": True}
 
-# The WIRE.md headers an SDK call carries, besides authorization; checked by the harness.
+# The protocol's common headers an SDK call carries, besides authorization; checked by the harness.
 COMMON_HEADERS = {
     "x-authing-userpool-id": USER_POOL_ID,
     "x-authing-request-from": "sdk",

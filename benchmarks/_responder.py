@@ -6,7 +6,7 @@ request drowns the differences between clients. This responder answers the three
 benchmarks call with pre-built bytes, from a raw `asyncio.Protocol` that parses requests by
 hand, so its own cost per request stays a small fraction of any client's:
 
-- ``POST /graphql/v2``: the ``accessToken`` answer of WIRE.md, expiring in ten years.
+- ``POST /graphql/v2``: the ``accessToken`` answer Authing sends, expiring in ten years.
 - ``GET /api/v2/users/{id}/mfa-bound``: ``{"FACE": false, "OTP": true}`` in the envelope.
 - ``POST /api/v2/mfa/totp/import``: a fixed authenticator record in the envelope.
 - ``GET /__stats``: ``{"requests", "tokenRequests", "cpuSeconds"}``, where ``cpuSeconds`` is

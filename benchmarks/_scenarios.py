@@ -1,4 +1,4 @@
-"""The scenarios of issue 5, one function each; `SCENARIOS` lists them in the table's order.
+"""The benchmark scenarios, one function each; `SCENARIOS` lists them in the table's order.
 
 Each function takes the run's `Context` and returns its table rows, the baseline first. Where
 a scenario measures time per call, its repetition makes `Context.calls` calls and returns the
@@ -528,8 +528,8 @@ SCENARIOS: dict[str, Callable[[Context], list[Row]]] = {
 def headers_sent(ctx: Context) -> dict[str, dict[str, str]]:
     """Make one ``get_status`` with every socket contender; return the headers each sent.
 
-    Only the WIRE.md headers, ``user-agent`` and ``authorization`` are kept: the ones every
-    contender must send alike. Headers an HTTP library adds by itself (``accept``,
+    Only the protocol's common headers, ``user-agent`` and ``authorization`` are kept: the ones
+    every contender must send alike. Headers an HTTP library adds by itself (``accept``,
     ``accept-encoding``...) are left out, since no user sets them either.
     """
     import aiohttp  # noqa: PLC0415

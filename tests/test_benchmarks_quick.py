@@ -1,6 +1,6 @@
 """The benchmark harness runs end to end in quick mode: a smoke test, not a timed test.
 
-It checks that ``python -m benchmarks --quick`` exits 0 and reports every scenario of issue 5
+It checks that ``python -m benchmarks --quick`` exits 0 and reports every scenario of the table
 with its ratio, so the harness cannot rot unnoticed. It asserts no speed whatsoever: the
 numbers depend on the machine, and missed targets are the harness's to mark, not CI's to fail.
 """

@@ -63,7 +63,7 @@ async def test_get_unknown_user_is_404(emu):
 
 
 async def test_post_faults_queues_camel_case_faults(emu):
-    """POST /__emulator__/faults reads the camelCase fields of the issue."""
+    """POST /__emulator__/faults reads the camelCase fields of the control API."""
     fault = {"method": "GET", "path": "/api/v2/users/*/mfa-bound", "times": 2}
     fault |= {"status": 503, "retryAfter": 1, "delay": 0.01, "action": "respond"}
     response = await emu.client.post("/__emulator__/faults", json={"faults": [fault]})

@@ -1,4 +1,4 @@
-"""What each operation puts on the wire, exactly as WIRE.md says Authing's SDKs do."""
+"""What each operation puts on the wire, exactly as Authing's official SDKs do."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """An emulator of Authing's management MFA API, for tests: in process, or as a real server.
 
-It serves the protocol of Authing's own SDKs (see WIRE.md in the repository) for one user pool
+It serves the protocol of Authing's own SDKs for one user pool
 held in memory, and misbehaves on demand: error statuses, gateway pages, dropped connections,
 broken bodies, stalls. What stripe-mock and moto are to their SDKs.
 

@@ -1,8 +1,9 @@
 """The emulator's ASGI app: Authing's three MFA routes, the token query, and the control API.
 
-Behaviour follows WIRE.md; where the real server's behaviour is unknown, the choice is stated
-where it is made. Every answer carries a unique ``x-request-id``, except the HTML pages a
-gateway answers 5xx faults with (a gateway does not know Authing's request ids).
+Behaviour follows the protocol Authing's official SDKs speak; where the real server's behaviour
+is unknown, the choice is stated where it is made. Every answer carries a unique
+``x-request-id``, except the HTML pages a gateway answers 5xx faults with (a gateway does not
+know Authing's request ids).
 
 Routing works on the raw path (``raw_path``, still percent-encoded), split on ``/`` before a
 segment is decoded, exactly once: ``a%2Fb`` is the user id ``a/b`` and ``%252F`` is ``%2F``,
@@ -68,8 +69,8 @@ def _envelope(code: int, message: str, data: object = None, *, status: int = 200
 
 
 def _bad_parameter(message: str) -> _Answer:
-    # The real server's HTTP status for a bad parameter is not documented; WIRE.md says some
-    # endpoints answer HTTP 400 with the envelope, so the emulator does, and clients must
+    # The real server's HTTP status for a bad parameter is not documented; Authing's API docs
+    # say some endpoints answer HTTP 400 with the envelope, so the emulator does, and clients must
     # read the envelope's code whatever the status.
     return _envelope(400, message, status=400)
 
@@ -286,7 +287,7 @@ class EmulatorApp:
         user_pool_id, secret = variables.get("userPoolId"), variables.get("secret")
         if not isinstance(user_pool_id, str) or not isinstance(secret, str):
             return _graphql_error(400, "userPoolId 和 secret 必须是字符串", status=400)
-        # The answer for a wrong secret is not documented (WIRE.md); 1001, "no permission",
+        # The answer for a wrong secret is not documented; 1001, "no permission",
         # keeps it apart from an unknown pool, 2224, which is documented.
         error = self._emulator._credentials_error(user_pool_id, secret)  # noqa: SLF001
         if error is not None:
@@ -323,7 +324,7 @@ class EmulatorApp:
         recovery_code = request.get("recoveryCode")
         if not isinstance(user_id, str) or not user_id:
             return _bad_parameter("userId 不能为空")
-        # Like the real server, no check that the secret is base32 (WIRE.md).
+        # Like the real server, no check that the secret is base32.
         if not isinstance(secret, str) or not secret:
             return _bad_parameter("secret 不能为空")
         if recovery_code is not None and not isinstance(recovery_code, str):

@@ -44,7 +44,7 @@ class _Totp:
     updated_ms: int
 
     def to_json(self, user_id: str) -> dict[str, Any]:
-        # Key order as the real server sends it (see WIRE.md).
+        # Key order as the real server sends it.
         return {
             "userId": user_id,
             "enable": True,
