@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import respx
 
+from authing_mfa.testing import Emulator
+
 HOST = "https://core.authing.cn"
 POOL_ID = "5cce4aa83ed9f97b4dfd95f0"
 POOL_SECRET = "pool-secret-never-shown"
@@ -58,3 +60,18 @@ def body_of(request: httpx.Request) -> Any:
 def rest_calls(api: respx.Router) -> list[httpx.Request]:
     """Every request *api* saw except token requests."""
     return [call.request for call in api.calls if call.request.url.path != "/graphql/v2"]
+
+
+class ClosingProbe(httpx.AsyncBaseTransport):
+    """The emulator's transport, noting whether the client that owns it closed it."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._inner = emulator.transport()
+        self.closed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        self.closed = True
+        await self._inner.aclose()

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import ClosingProbe
 from readme_examples import load
 
 from authing_mfa.testing import Emulator
@@ -17,21 +18,6 @@ pytest.importorskip("fastapi")
 from asgi_lifespan import LifespanManager
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
-
-
-class ClosingProbe(httpx.AsyncBaseTransport):
-    """The emulator's transport, noting whether the client that owns it closed it."""
-
-    def __init__(self, emulator: Emulator) -> None:
-        self._inner = emulator.transport()
-        self.closed = False
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        self.closed = True
-        await self._inner.aclose()
 
 
 @pytest.fixture(scope="module")
