@@ -15,6 +15,7 @@ that it stays well below the clients' times.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import statistics
 import subprocess
@@ -43,7 +44,7 @@ from ._contenders import (
 )
 from ._report import Row, Target, rows_for
 from ._responder import STATUS_BODY, TOKEN_BODY, Responder
-from ._timing import ainterleave, interleave
+from ._timing import Measured, ainterleave, interleave
 
 # (quick, full) sizes of one repetition.
 _SIZES: dict[str, tuple[int, int]] = {
@@ -82,6 +83,38 @@ class Context:
 
 def _sdk_async(url: str, **options: Any) -> AsyncMfaClient:
     return AsyncMfaClient(user_pool_id=USER_POOL_ID, secret=SECRET, host=url, **options)
+
+
+def _measure(
+    ctx: Context,
+    contenders: dict[str, Callable[[], object]],
+    measure: Callable[[Callable[[], object]], float],
+) -> dict[str, Measured]:
+    """Check each contender's answer once, then interleave ``measure(call)`` repetitions."""
+    for call in contenders.values():
+        _check(call())
+    return interleave(
+        {name: functools.partial(measure, call) for name, call in contenders.items()},
+        ctx.repetitions,
+        responder=ctx.responder,
+    )
+
+
+async def _ameasure(
+    ctx: Context,
+    contenders: dict[str, Callable[[], Awaitable[object]]],
+    measure: Callable[[Callable[[], Awaitable[object]]], Awaitable[float]],
+    *,
+    attribute_server: bool = True,
+) -> dict[str, Measured]:
+    """`_measure` for coroutines; without *attribute_server* no responder cost is read."""
+    for call in contenders.values():
+        _check(await call())
+    return await ainterleave(
+        {name: functools.partial(measure, call) for name, call in contenders.items()},
+        ctx.repetitions,
+        responder=ctx.responder if attribute_server else None,
+    )
 
 
 def _check(result: object) -> None:
@@ -149,15 +182,8 @@ async def _get_status_async(ctx: Context, scenario: str, concurrency: int) -> li
             "AsyncMfaClient": sdk_call,
             "aiohttp.ClientSession (reference)": raw_aiohttp,
         }
-        for call in contenders.values():
-            _check(await call())
-        measured = await ainterleave(
-            {
-                name: (lambda call=call: _per_call_us(call, calls, concurrency))
-                for name, call in contenders.items()
-            },
-            ctx.repetitions,
-            responder=ctx.responder,
+        measured = await _ameasure(
+            ctx, contenders, lambda call: _per_call_us(call, calls, concurrency)
         )
     return rows_for(
         scenario,
@@ -193,16 +219,7 @@ def get_status_sync_1_thread(ctx: Context) -> list[Row]:
             return sdk.get_status(USER_ID)
 
         contenders = {"httpx.Client": raw_httpx, "MfaClient": sdk_call}
-        for call in contenders.values():
-            _check(call())
-        measured = interleave(
-            {
-                name: (lambda call=call: _sync_per_call_us(call, calls))
-                for name, call in contenders.items()
-            },
-            ctx.repetitions,
-            responder=ctx.responder,
-        )
+        measured = _measure(ctx, contenders, lambda call: _sync_per_call_us(call, calls))
     return rows_for(
         "sync_1",
         "get_status sync, 1 thread",
@@ -233,16 +250,7 @@ def get_status_sync_vs_requests(ctx: Context) -> list[Row]:
             return sdk.get_status(USER_ID)
 
         contenders = {"requests.Session": raw_requests, "MfaClient": sdk_call}
-        for call in contenders.values():
-            _check(call())
-        measured = interleave(
-            {
-                name: (lambda call=call: _sync_per_call_us(call, calls))
-                for name, call in contenders.items()
-            },
-            ctx.repetitions,
-            responder=ctx.responder,
-        )
+        measured = _measure(ctx, contenders, lambda call: _sync_per_call_us(call, calls))
     return rows_for(
         "sync_requests",
         "get_status sync, 1 thread, vs requests",
@@ -284,13 +292,7 @@ def get_status_sync_16_threads(ctx: Context) -> list[Row]:
             return per_thread * _THREADS / (time.perf_counter() - started)
 
         contenders = {"httpx.Client": raw_httpx, "MfaClient": sdk_call}
-        for call in contenders.values():
-            _check(call())
-        measured = interleave(
-            {name: (lambda call=call: throughput(call)) for name, call in contenders.items()},
-            ctx.repetitions,
-            responder=ctx.responder,
-        )
+        measured = _measure(ctx, contenders, throughput)
     return rows_for(
         "sync_16",
         f"get_status sync, {_THREADS} threads, one shared client",
@@ -340,12 +342,7 @@ async def _cpu_per_call_mock(ctx: Context) -> list[Row]:
             return (time.process_time() - started) / calls * 1e6
 
         contenders = {"httpx.AsyncClient + MockTransport": raw_httpx, "AsyncMfaClient": sdk_call}
-        for call in contenders.values():
-            _check(await call())
-        measured = await ainterleave(
-            {name: (lambda call=call: cpu_us(call)) for name, call in contenders.items()},
-            ctx.repetitions,
-        )
+        measured = await _ameasure(ctx, contenders, cpu_us, attribute_server=False)
     base = statistics.median(measured["httpx.AsyncClient + MockTransport"].samples)
     difference = statistics.median(measured["AsyncMfaClient"].samples) - base
     return rows_for(
