@@ -81,7 +81,8 @@ class AsyncMfaClient:
     application; every task of the event loop that first used it may share it, and a hundred
     concurrent calls on a cold client fetch one token between them. The connection pool is
     opened on first use and closed by `aclose` or ``async with``. A client belongs to the event
-    loop it first ran in, as its `httpx.AsyncClient` does.
+    loop it first ran in, as its connection pool does: aiohttp's under asyncio, httpx's under
+    trio or when *transport* or *http_client* is given.
     """
 
     def __init__(
