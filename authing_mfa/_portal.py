@@ -14,13 +14,15 @@ call on a 2-core machine), which is most of what a blocking call costs over raw 
 
 from __future__ import annotations
 
-__all__ = ["call", "start"]
+__all__ = ["call", "close_at_exit", "start"]
 
+import atexit
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 # asyncio and anyio are imported when the loop starts, not with the package: together they
 # are half the time `import authing_mfa` would otherwise take.
@@ -32,6 +34,40 @@ T = TypeVar("T")
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
+
+# How long interpreter exit waits for each client's connections to close.
+_EXIT_CLOSE_TIMEOUT = 2.0
+
+
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+_open: weakref.WeakSet[_Closable] = weakref.WeakSet()
+
+
+def close_at_exit(client: _Closable) -> None:
+    """Close *client* on the shared loop when the interpreter exits, if it is still alive.
+
+    Blocking callers rarely close a module-level client; without this, its connections would
+    be torn down unclosed at exit, and aiohttp reports each one on stderr.
+    """
+    _open.add(client)
+
+
+@atexit.register
+def _close_open_clients() -> None:
+    loop = _loop
+    if loop is None:
+        return
+    import asyncio  # noqa: PLC0415 - loaded, since the loop runs
+
+    for client in list(_open):
+        future = asyncio.run_coroutine_threadsafe(client.aclose(), loop)
+        try:
+            future.result(timeout=_EXIT_CLOSE_TIMEOUT)
+        except BaseException:  # noqa: BLE001 - exit goes on, whatever one client does
+            future.cancel()
 
 
 def call(func: Callable[..., Awaitable[T]], *args: object, **kwargs: object) -> T:
@@ -134,9 +170,11 @@ def _running_async_library() -> str | None:
 
 
 def _forget_after_fork() -> None:
-    global _loop, _lock  # noqa: PLW0603
+    global _loop, _lock, _open  # noqa: PLW0603
     _loop = None
     _lock = threading.Lock()
+    # The parent's clients belong to the parent's loop; the child closes only its own.
+    _open = weakref.WeakSet()
 
 
 if hasattr(os, "register_at_fork"):

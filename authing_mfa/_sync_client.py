@@ -45,7 +45,7 @@ class MfaClient:
     client created before gunicorn or Celery forks keeps working in every worker. Calling it
     from a thread that runs an event loop raises `RuntimeError` (it would block that loop):
     await an `AsyncMfaClient` there. Close it with `close` or ``with``; a process that never
-    does still exits promptly.
+    does still exits promptly, its connections closed on the way out.
     """
 
     def __init__(
@@ -91,6 +91,7 @@ class MfaClient:
             "on_response": on_response,
         }
         self._client = AsyncMfaClient(**self._options)  # type: ignore[arg-type]
+        _portal.close_at_exit(self._client)
         self._pid = os.getpid()
         self._left_behind: list[AsyncMfaClient] = []
 
@@ -104,6 +105,7 @@ class MfaClient:
             # here would touch the parent's connections, so it is only set aside.
             self._left_behind.append(self._client)
             self._client = AsyncMfaClient(**self._options)  # type: ignore[arg-type]
+            _portal.close_at_exit(self._client)
             self._pid = os.getpid()
         return self._client
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -143,3 +146,29 @@ def test_with_closes_the_client(routes, settings):
         mfa.get_status("u1")
     with pytest.raises(RuntimeError, match="closed"):
         mfa.get_status("u1")
+
+
+def test_a_process_that_never_closes_its_client_exits_promptly_and_quietly(tmp_path):
+    """A module-level MfaClient left open does not hold the exit or report unclosed sockets."""
+    script = tmp_path / "never_closes.py"
+    script.write_text(
+        "from authing_mfa import MfaClient\n"
+        "from authing_mfa.testing import Emulator, run_server\n"
+        "emulator = Emulator(users=['u1'])\n"
+        "with run_server(emulator) as server:\n"
+        "    mfa = MfaClient(host=server.url, user_pool_id=emulator.user_pool_id,\n"
+        "                    secret=emulator.secret)\n"
+        "    print(mfa.get_status('u1').otp)\n"
+    )
+    started = time.monotonic()
+    result = subprocess.run(  # noqa: S603 - the script is ours
+        [sys.executable, "-W", "error::ResourceWarning", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "False\n"
+    assert result.stderr == ""
+    assert time.monotonic() - started < 15
