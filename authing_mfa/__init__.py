@@ -11,6 +11,7 @@ async with AsyncMfaClient(user_pool_id="...", secret="...") as mfa:
 """
 
 from ._async_client import AsyncMfaClient
+from ._bulk_rows import ImportOutcome, TotpRecord
 from ._errors import (
     ApiError,
     AuthenticationError,
@@ -27,7 +28,6 @@ from ._errors import (
 )
 from ._hooks import RequestEvent, ResponseEvent
 from ._models import MfaStatus, MfaType, TotpAuthenticator
-from ._records import ImportOutcome, TotpRecord
 from ._sync_client import MfaClient
 from ._version import __version__
 

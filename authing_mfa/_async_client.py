@@ -4,34 +4,22 @@ from __future__ import annotations
 
 __all__ = ["AsyncMfaClient"]
 
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
-from ._config import Settings
-from ._hooks import Hooks, RequestEvent, ResponseEvent
-from ._models import MfaStatus, MfaType, TotpAuthenticator
-from ._retry import RetryPolicy
-from ._transport import Transport
-from ._validation import (
-    check_mfa_type,
-    check_optional_text,
-    check_totp_secret,
-    check_user_id,
-    user_id_path_segment,
-)
+from ._operations import Operations
+from ._settings import Configured
 
 if TYPE_CHECKING:
-    import httpx
     from typing_extensions import Self
 
-    from ._bulk import ImportStream, RecordLike
+    from ._bulk import BulkStream
+    from ._bulk_rows import ImportOutcome, RecordLike
+    from ._models import MfaStatus, MfaType, TotpAuthenticator
 
 
-T = TypeVar("T")
-
-
-class AsyncMfaClient:
+class AsyncMfaClient(Configured):
     """Manage the MFA of an Authing user pool's users, from async code (asyncio or trio).
 
     ::
@@ -85,64 +73,8 @@ class AsyncMfaClient:
     trio or when *transport* or *http_client* is given.
     """
 
-    def __init__(
-        self,
-        *,
-        user_pool_id: str | None = None,
-        secret: str | None = None,
-        host: str | None = None,
-        access_token: str | None = None,
-        app_id: str | None = None,
-        tenant_id: str | None = None,
-        lang: str = "zh-CN",
-        timeout: float = 10.0,
-        total_timeout: float = 60.0,
-        max_retries: int = 2,
-        max_retry_wait: float = 30.0,
-        wait_initial: float = 0.5,
-        wait_max: float = 8.0,
-        limits: httpx.Limits | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        on_request: Callable[[RequestEvent], object] | None = None,
-        on_response: Callable[[ResponseEvent], object] | None = None,
-    ) -> None:
-        settings = Settings.resolve(
-            user_pool_id=user_pool_id,
-            secret=secret,
-            host=host,
-            access_token=access_token,
-            app_id=app_id,
-            tenant_id=tenant_id,
-            lang=lang,
-            timeout=timeout,
-            total_timeout=total_timeout,
-            max_retries=max_retries,
-            max_retry_wait=max_retry_wait,
-            limits=limits,
-        )
-        retry = RetryPolicy(
-            max_retries=settings.max_retries,
-            timeout=settings.timeout,
-            total_timeout=settings.total_timeout,
-            max_retry_wait=settings.max_retry_wait,
-            wait_initial=wait_initial,
-            wait_max=wait_max,
-        )
-        self._settings = settings
-        self._transport = Transport(
-            settings,
-            retry=retry,
-            transport=transport,
-            http_client=http_client,
-            hooks=Hooks.resolve(on_request, on_response),
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"<AsyncMfaClient user_pool_id={self._settings.user_pool_id!r} "
-            f"host={self._settings.host!r}>"
-        )
+    def _start(self) -> None:
+        self._ops = Operations(self._settings)
 
     async def get_status(self, user_id: str) -> MfaStatus:
         """Return which MFA factors *user_id* has bound.
@@ -154,9 +86,7 @@ class AsyncMfaClient:
             NotFoundError: no such user in this pool.
             ApiError, TransportError, ResponseValidationError: see the README's error table.
         """
-        segment = user_id_path_segment(user_id)
-        data = await self._transport.request("GET", f"/api/v2/users/{segment}/mfa-bound")
-        return _structure(data, MfaStatus)
+        return await self._ops.get_status(user_id)
 
     async def unassociate_mfa(self, user_id: str, mfa_type: MfaType | str) -> bool:
         """Unbind the factor *mfa_type* from *user_id*; return True once the server confirms.
@@ -172,12 +102,7 @@ class AsyncMfaClient:
             InvalidArgumentError: a bad *user_id*, or *mfa_type* is not a factor the API knows.
             NotFoundError: no such user in this pool.
         """
-        segment = user_id_path_segment(user_id)
-        factor = check_mfa_type(mfa_type)
-        await self._transport.request(
-            "DELETE", f"/api/v2/users/{segment}/mfa-bound", params={"type": factor.value}
-        )
-        return True
+        return await self._ops.unassociate_mfa(user_id, mfa_type)
 
     async def import_totp(
         self,
@@ -209,14 +134,9 @@ class AsyncMfaClient:
                 empty *recovery_code*; nothing is sent.
             NotFoundError: no such user in this pool.
         """
-        body: dict[str, object] = {
-            "userId": check_user_id(user_id),
-            "secret": check_totp_secret(secret, validate=validate_secret),
-        }
-        if (code := check_optional_text(recovery_code, "recovery_code")) is not None:
-            body["recoveryCode"] = code
-        data = await self._transport.request("POST", "/api/v2/mfa/totp/import", json=body)
-        return _structure(data, TotpAuthenticator)
+        return await self._ops.import_totp(
+            user_id, secret, recovery_code=recovery_code, validate_secret=validate_secret
+        )
 
     def import_totp_many(
         self,
@@ -225,7 +145,7 @@ class AsyncMfaClient:
         *,
         concurrency: int = 8,
         rate_limit: float | None = None,
-    ) -> ImportStream:
+    ) -> BulkStream[ImportOutcome]:
         """Import many users' TOTP keys; yield one `ImportOutcome` per record as each finishes.
 
         ::
@@ -268,13 +188,15 @@ class AsyncMfaClient:
         client's settings; a row whose retries run out is reported, not retried again,
         and importing it once more is safe (the import replaces the key).
         """
-        from ._bulk import ImportStream  # noqa: PLC0415 - anyio's streams load only for bulk work
+        from ._bulk import BulkStream  # noqa: PLC0415 - anyio's streams load only for bulk work
 
-        return ImportStream(self, records, concurrency=concurrency, rate_limit=rate_limit)
+        return BulkStream(
+            self._ops.import_row, records, concurrency=concurrency, rate_limit=rate_limit
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool (not a caller-supplied ``http_client``). Idempotent."""
-        await self._transport.aclose()
+        await self._ops.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -286,11 +208,3 @@ class AsyncMfaClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _structure(data: Any, cls: type[T]) -> T:  # noqa: ANN401 - an envelope's data
-    # cattrs and the converter it generates load on the first answer, not with the package:
-    # they are a third of what `import authing_mfa` adds to `import httpx`.
-    from ._converter import structure  # noqa: PLC0415
-
-    return structure(data, cls)

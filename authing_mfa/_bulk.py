@@ -1,4 +1,8 @@
-"""The bulk TOTP import engine behind `AsyncMfaClient.import_totp_many`.
+"""The bulk engine: many records through one operation, with bounded concurrency and pacing.
+
+It serves `AsyncMfaClient.import_totp_many` (and its blocking twin), and knows nothing of the
+client: it is given *work*, a coroutine function that turns one input item and its index into
+an outcome without raising for a bad row, and it runs that over the input.
 
 Shape: one producer task pulls records from the input only when a worker slot is free (so the
 input is never read ahead by more than *concurrency* records and memory stays flat), a worker
@@ -6,7 +10,9 @@ task per in-flight record imports it, and outcomes reach the caller through a st
 *concurrency* slots, so a slow consumer stops the producer instead of piling outcomes up.
 
 Pacing is per HTTP request, not per record: every attempt, retries included, first passes a
-`Gate` shared by all workers (the client's `RetryPolicy` with the gate as its pacer). The gate
+`Gate` shared by all workers. The engine sets the gate as `current_pacer` in its tasks, where
+the retry loop (`_retry`) reads it, so the calls it makes are the client's ordinary calls. The
+gate
 spaces requests to *rate_limit* per second, and when any answer (a 429, or a 503) carries
 ``Retry-After``, it closes for that long (at most the client's ``max_retry_wait``) for every
 worker, since the server throttles the pool, not a connection.
@@ -19,13 +25,12 @@ consumer). ``async with`` closes it in the task that opened it, at a point the c
 
 from __future__ import annotations
 
-__all__ = ["Gate", "ImportStream", "iterate_blocking"]
+__all__ = ["BulkStream", "Gate", "check_bulk_options", "iterate_blocking"]
 
-import copy
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -35,19 +40,13 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _portal
-from ._errors import AuthingMfaError, InvalidArgumentError
-from ._records import ImportOutcome, TotpRecord, as_record, check_record
+from ._errors import InvalidArgumentError
+from ._retry import current_pacer
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._async_client import AsyncMfaClient
-
-T = TypeVar("T")
-
-
-RecordLike = TotpRecord | tuple[str, str] | tuple[str, str, str | None]
-"""What `import_totp_many` accepts as one record (mappings too, read as `as_record` says)."""
+O = TypeVar("O")  # an outcome  # noqa: E741
 
 
 class Gate:
@@ -89,19 +88,6 @@ class Gate:
         return self._paused_until > anyio.current_time()
 
 
-def _gated_client(client: AsyncMfaClient, gate: Gate) -> AsyncMfaClient:
-    """Return a view of *client* whose requests pass *gate*.
-
-    It shares the client's settings, connection pool, token cache and hooks, so a bulk
-    import fetches no token of its own, and it owns nothing: closing the client ends it.
-    """
-    base = client._transport  # noqa: SLF001 - the engine is part of the client
-    policy = attrs.evolve(base._retry, pacer=gate)  # noqa: SLF001
-    view = copy.copy(client)
-    view._transport = base.with_retry(policy)  # noqa: SLF001
-    return view
-
-
 @attrs.frozen
 class _Failure:
     """An exception of the producer, carried to the consumer to be raised there."""
@@ -128,8 +114,28 @@ class _ThreadedIterator:
         return item
 
 
-class ImportStream:
-    """The outcomes of a bulk import, in the order the records finish.
+def check_bulk_options(concurrency: object, rate_limit: object) -> None:
+    """Check the options every bulk method takes.
+
+    Raises:
+        InvalidArgumentError: *concurrency* is not an int >= 1, or *rate_limit* is neither
+            ``None`` nor a positive finite number.
+    """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InvalidArgumentError(f"concurrency must be an int >= 1, not {concurrency!r}")
+    if rate_limit is not None and (
+        isinstance(rate_limit, bool)
+        or not isinstance(rate_limit, (int, float))
+        or not 0 < rate_limit < float("inf")
+    ):
+        raise InvalidArgumentError(
+            f"rate_limit must be a positive number of requests per second or None, "
+            f"not {rate_limit!r}"
+        )
+
+
+class BulkStream(Generic[O]):
+    """The outcomes of a bulk run, in the order the records finish.
 
     ::
 
@@ -140,50 +146,49 @@ class ImportStream:
     Entering starts the work; leaving, after the last outcome or early (``break``, an
     exception, a cancellation), cancels whatever is still in flight and returns once every
     task has ended. It must be entered and left in one task; it can be iterated once.
+
+    Args:
+        work: ``await work(index, item)`` handles one input item and returns its outcome; it
+            raises only for an item that is not a record at all, which ends the run.
+        records: the input, read one item at a time as workers free up.
+        concurrency: how many items may be in flight at once.
+        rate_limit: the most requests per second, shared by every worker; ``None``: no limit.
+        blocking_input: read a plain iterable in a worker thread (for the blocking client,
+            whose input may be a slow database cursor) instead of in the event loop.
+
+    Raises:
+        InvalidArgumentError: as `check_bulk_options`.
     """
 
     def __init__(
         self,
-        client: AsyncMfaClient,
-        records: Iterable[RecordLike | object] | AsyncIterable[RecordLike | object],
+        work: Callable[[int, object], Awaitable[O]],
+        records: Iterable[object] | AsyncIterable[object],
         *,
         concurrency: int,
         rate_limit: float | None,
         blocking_input: bool = False,
     ) -> None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise InvalidArgumentError(f"concurrency must be an int >= 1, not {concurrency!r}")
-        if rate_limit is not None and (
-            isinstance(rate_limit, bool)
-            or not isinstance(rate_limit, (int, float))
-            or not 0 < rate_limit < float("inf")
-        ):
-            raise InvalidArgumentError(
-                f"rate_limit must be a positive number of requests per second or None, "
-                f"not {rate_limit!r}"
-            )
-        self._client = client
+        check_bulk_options(concurrency, rate_limit)
+        self._work_on = work
         self._records = records
         self._concurrency = concurrency
         self._rate_limit = rate_limit
         self._blocking_input = blocking_input
         self._task_group: TaskGroup | None = None
-        self._send: MemoryObjectSendStream[ImportOutcome | _Failure] | None = None
-        self._receive: MemoryObjectReceiveStream[ImportOutcome | _Failure] | None = None
+        self._send: MemoryObjectSendStream[O | _Failure] | None = None
+        self._receive: MemoryObjectReceiveStream[O | _Failure] | None = None
         self.gate: Gate = Gate(rate_limit)
         self.buffer: int = concurrency
 
     async def __aenter__(self) -> Self:
         if self._task_group is not None:
             raise RuntimeError("this import has already been started")
-        view = _gated_client(self._client, self.gate)
-        send, receive = anyio.create_memory_object_stream[ImportOutcome | _Failure](
-            self._concurrency
-        )
+        send, receive = anyio.create_memory_object_stream[O | _Failure](self._concurrency)
         self._send, self._receive = send, receive
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
-        self._task_group.start_soon(self._produce, view, send)
+        self._task_group.start_soon(self._produce, send)
         return self
 
     async def __aexit__(
@@ -210,10 +215,10 @@ class ImportStream:
             if self._receive is not None:
                 self._receive.close()
 
-    def __aiter__(self) -> ImportStream:
+    def __aiter__(self) -> BulkStream[O]:
         return self
 
-    async def __anext__(self) -> ImportOutcome:
+    async def __anext__(self) -> O:
         """Return the next outcome to finish; raise what the input or a worker raised."""
         if self._receive is None:
             raise RuntimeError(
@@ -227,9 +232,9 @@ class ImportStream:
             raise item.error
         return item
 
-    async def _produce(
-        self, client: AsyncMfaClient, send: MemoryObjectSendStream[ImportOutcome | _Failure]
-    ) -> None:
+    async def _produce(self, send: MemoryObjectSendStream[O | _Failure]) -> None:
+        # Every worker starts in a copy of this task's context, and so runs paced by the gate.
+        current_pacer.set(self.gate)
         slots = anyio.Semaphore(self._concurrency)
         failure: Exception | None = None
         with send:
@@ -238,7 +243,7 @@ class ImportStream:
                 try:
                     async for item in self._iterate():
                         await slots.acquire()
-                        workers.start_soon(self._work, client, index, item, slots, send.clone())
+                        workers.start_soon(self._work, index, item, slots, send.clone())
                         index += 1
                 except Exception as exc:  # noqa: BLE001 - raised in the consumer, after the rows in flight
                     failure = exc
@@ -255,17 +260,16 @@ class ImportStream:
 
     async def _work(
         self,
-        client: AsyncMfaClient,
         index: int,
         item: object,
         slots: anyio.Semaphore,
-        send: MemoryObjectSendStream[ImportOutcome | _Failure],
+        send: MemoryObjectSendStream[O | _Failure],
     ) -> None:
         # The slot is held until the outcome is handed over, so a slow consumer stops the
         # producer instead of letting finished outcomes pile up.
         with send:
             try:
-                outcome: ImportOutcome | _Failure = await _import_one(client, index, item)
+                outcome: O | _Failure = await self._work_on(index, item)
             except Exception as exc:  # noqa: BLE001 - raised in the consumer
                 outcome = _Failure(exc)
             try:
@@ -292,19 +296,7 @@ class _SyncAsAsync:
         return item
 
 
-async def _import_one(client: AsyncMfaClient, index: int, item: object) -> ImportOutcome:
-    record = as_record(item)
-    try:
-        checked = check_record(record)
-        authenticator = await client.import_totp(
-            checked.user_id, checked.secret, recovery_code=checked.recovery_code
-        )
-    except AuthingMfaError as exc:
-        return ImportOutcome(index=index, record=record, error=exc)
-    return ImportOutcome(index=index, record=record, authenticator=authenticator)
-
-
-def iterate_blocking(stream: ImportStream) -> Iterator[ImportOutcome]:
+def iterate_blocking(stream: BulkStream[O]) -> Iterator[O]:
     """Run *stream* on the shared event loop and yield its outcomes to a blocking caller.
 
     Closing the generator (``break`` in CPython, or ``close()``) cancels the work still in
@@ -331,15 +323,15 @@ def iterate_blocking(stream: ImportStream) -> Iterator[ImportOutcome]:
 async def _handoff(
     buffer: int,
 ) -> tuple[
-    MemoryObjectSendStream[ImportOutcome | _Failure],
-    MemoryObjectReceiveStream[ImportOutcome | _Failure],
+    MemoryObjectSendStream[O | _Failure],
+    MemoryObjectReceiveStream[O | _Failure],
 ]:
-    return anyio.create_memory_object_stream[ImportOutcome | _Failure](buffer)
+    return anyio.create_memory_object_stream[O | _Failure](buffer)
 
 
 async def _drive(
-    stream: ImportStream,
-    send: MemoryObjectSendStream[ImportOutcome | _Failure],
+    stream: BulkStream[O],
+    send: MemoryObjectSendStream[O | _Failure],
     ended: threading.Event,
 ) -> None:
     try:
@@ -354,5 +346,5 @@ async def _drive(
         ended.set()
 
 
-async def _close(receive: MemoryObjectReceiveStream[ImportOutcome | _Failure]) -> None:
+async def _close(receive: MemoryObjectReceiveStream[O | _Failure]) -> None:
     receive.close()

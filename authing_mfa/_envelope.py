@@ -7,13 +7,13 @@ right exception from `_errors`, keeping the code, message, HTTP status and reque
 
 from __future__ import annotations
 
-__all__ = ["RETRYABLE_STATUSES", "decode", "error_for", "is_token_refusal", "request_id_of"]
+__all__ = ["decode", "error_for", "is_token_refusal", "request_id_of"]
 
 import json
 import math
 import time
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import (
     ApiError,
@@ -24,19 +24,24 @@ from ._errors import (
     ResponseValidationError,
     ServerError,
 )
-from ._wire import Reply
+from ._protocol import (
+    NO_PERMISSION,
+    POOL_NOT_FOUND,
+    SUCCESS,
+    TOKEN_REFUSED,
+    USER_NOT_FOUND,
+    USER_NOT_IN_POOL,
+)
 
-# Statuses a gateway or an overloaded server answers with, where a later attempt may succeed.
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
-TOKEN_REFUSED_CODE = 2020
+if TYPE_CHECKING:
+    from ._http import Reply
 
 _BY_CODE: dict[int, type[ApiError]] = {
-    TOKEN_REFUSED_CODE: AuthenticationError,
-    2224: AuthenticationError,  # user pool not found: the pool id the client sends is wrong
-    1001: PermissionDeniedError,
-    2004: NotFoundError,
-    2036: NotFoundError,  # the user exists, but not in this user pool
+    TOKEN_REFUSED: AuthenticationError,
+    POOL_NOT_FOUND: AuthenticationError,  # the pool id the client sends is wrong
+    NO_PERMISSION: PermissionDeniedError,
+    USER_NOT_FOUND: NotFoundError,
+    USER_NOT_IN_POOL: NotFoundError,  # the user exists, but not in this user pool
 }
 
 _BY_STATUS: dict[int, type[ApiError]] = {
@@ -70,7 +75,7 @@ def decode(response: Reply) -> Any:  # noqa: ANN401 - the envelope's data is any
     if isinstance(body, dict):
         code = body.get("code")
         if type(code) is int:
-            if code == 200 and status < 300:  # noqa: PLR2004 - the envelope's own success code
+            if code == SUCCESS and status < 300:  # noqa: PLR2004
                 return body.get("data")
             message = body.get("message")
             raise error_for(response, code, message if isinstance(message, str) else "")
@@ -107,7 +112,7 @@ def error_for(response: Reply, code: int, message: str) -> ApiError:
 
 def is_token_refusal(error: ApiError) -> bool:
     """Whether *error* says the management token was refused (HTTP 401 or code 2020)."""
-    return error.code == TOKEN_REFUSED_CODE or error.http_status == 401  # noqa: PLR2004
+    return error.code == TOKEN_REFUSED or error.http_status == 401  # noqa: PLR2004
 
 
 def _json_or_none(content: bytes) -> Any:  # noqa: ANN401

@@ -20,7 +20,7 @@ import attrs
 
 from ._errors import InvalidArgumentError
 
-# The attempt of the call running in this task, set by the transport only when hooks exist,
+# The attempt of the call running in this task, set by the pipeline only when hooks exist,
 # so a token request a call triggers is reported with that call's attempt.
 current_attempt: contextvars.ContextVar[int] = contextvars.ContextVar(
     "authing_mfa_attempt", default=1

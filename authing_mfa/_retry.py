@@ -1,11 +1,18 @@
 """When and how long to wait before trying a call again.
 
 All three operations are safe to repeat (GET, DELETE, and an import that replaces the key), so
-every failure a later attempt may cure is retried: connection errors, timeouts, and HTTP 408,
-429, 500, 502, 503 and 504. Waits grow exponentially with full jitter, unless the server names
-its own wait with ``Retry-After`` (on a 429 or a 503); a named wait longer than
-``max_retry_wait``, or longer than what remains of ``total_timeout``, is not waited out: the
-error (`RateLimitError` for a 429) is raised at once, carrying the wait.
+every failure a later attempt may cure is retried: connection errors, timeouts, and the
+`RETRYABLE_STATUSES`. Waits grow exponentially with full jitter, unless the server names its
+own wait with ``Retry-After`` (on a 429 or a 503); a named wait longer than ``max_retry_wait``,
+or longer than what remains of ``total_timeout``, is not waited out: the error (`RateLimitError`
+for a 429) is raised at once, carrying the wait.
+
+Time is anyio's clock (the event loop's), so a test on trio's ``MockClock`` sees every wait
+pass at once, and the waits are anyio sleeps that a cancel scope interrupts.
+
+Many calls may share a `Pacer` (the bulk engine's rate limit): whoever runs calls under one
+sets it in `current_pacer` for its tasks, and the loop here reads it, the way the hooks read
+`current_attempt`. A call outside any bulk run finds ``None`` and pays nothing for it.
 
 This loop is ours rather than stamina's: stamina reports every retry through process-wide
 hooks (the ``stamina`` logger, Prometheus) that a library must not configure, can be switched
@@ -15,17 +22,16 @@ tenacity state machine on every call, including the vast majority that succeed a
 
 from __future__ import annotations
 
-__all__ = ["Pacer", "RetryPolicy"]
+__all__ = ["RETRYABLE_STATUSES", "Pacer", "RetryPolicy", "current_pacer"]
 
+import contextvars
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 import attrs
 
-from ._envelope import RETRYABLE_STATUSES
 from ._errors import (
     ApiError,
     AuthingMfaError,
@@ -37,9 +43,13 @@ T = TypeVar("T")
 
 logger = logging.getLogger("authing_mfa")
 
+# Statuses a gateway or an overloaded server answers with, where a later attempt may succeed.
+# By HTTP status only: a 200 whose envelope says 500 is a business answer, not a gateway's.
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
 
 class Pacer(Protocol):
-    """Spaces the attempts of many calls that share it (the bulk import's rate limit)."""
+    """Spaces the attempts of many calls that share it (a bulk run's rate limit)."""
 
     async def wait(self) -> None:
         """Return when the next attempt may be sent."""
@@ -48,9 +58,17 @@ class Pacer(Protocol):
         """Let no attempt through for *seconds*: the server asked every caller to wait."""
 
 
+# The pacer of the bulk run this task works for, if any; set by the bulk engine.
+current_pacer: contextvars.ContextVar[Pacer | None] = contextvars.ContextVar(
+    "authing_mfa_pacer", default=None
+)
+
+
 @attrs.frozen
 class RetryPolicy:
     """How many attempts one call may make, how long they may take, and the waits between.
+
+    Built once per client from its settings, which checked every value.
 
     Attributes:
         max_retries: attempts after the first.
@@ -65,48 +83,49 @@ class RetryPolicy:
     timeout: float
     total_timeout: float
     max_retry_wait: float
-    wait_initial: float = 0.5
-    wait_max: float = 8.0
-    pacer: Pacer | None = None
+    wait_initial: float
+    wait_max: float
 
-    async def run(self, attempt: Callable[[float], Awaitable[T]], what: str) -> T:
+    async def run(self, attempt: Callable[[float], Awaitable[T]], what: Callable[[], str]) -> T:
         """Await ``attempt(timeout)`` until it succeeds, the retries run out or time does.
 
-        *what* names the call in log records (``"GET /api/v2/users/u1/mfa-bound"``). With a
-        `pacer`, every attempt first waits for it, and a ``Retry-After`` pauses it; the call's
-        time budget starts once the pacer first lets it through, so time queued behind a rate
-        limit does not count against ``total_timeout``.
+        *what* names the call in log records (``"GET /api/v2/users/u1/mfa-bound"``), built
+        only when a retry is logged. Under a `current_pacer`, every attempt first waits for it,
+        and a ``Retry-After`` pauses it; the call's time budget starts once the pacer first
+        lets it through, so time queued behind a rate limit does not count against
+        ``total_timeout``.
         """
-        pacer = self.pacer
+        import anyio  # noqa: PLC0415 - loaded by the first call, not with the package
+
+        pacer = current_pacer.get()
         if pacer is not None:
             await pacer.wait()
-        deadline = time.monotonic() + self.total_timeout
+        deadline = anyio.current_time() + self.total_timeout
+        timeout = min(self.timeout, self.total_timeout)
         retries = 0
         while True:
-            remaining = deadline - time.monotonic()
             try:
-                return await attempt(min(self.timeout, remaining))
+                return await attempt(timeout)
             except AuthingMfaError as exc:
                 if pacer is not None and isinstance(exc, ApiError) and exc.retry_after:
                     pacer.pause(min(exc.retry_after, self.max_retry_wait))
-                wait = self._wait_before_retry(exc, retries, deadline - time.monotonic())
+                wait = self._wait_before_retry(exc, retries, deadline - anyio.current_time())
                 if wait is None:
                     raise
                 retries += 1
                 logger.info(
                     "retrying %s in %.2f s (attempt %d of %d) after %s; request id %s",
-                    what,
+                    what(),
                     wait,
                     retries + 1,
                     self.max_retries + 1,
                     exc,
                     getattr(exc, "request_id", None),
                 )
-            import anyio  # noqa: PLC0415 - only retries sleep; keeps anyio out of the import
-
             await anyio.sleep(wait)
             if pacer is not None:
                 await pacer.wait()
+            timeout = min(self.timeout, deadline - anyio.current_time())
 
     def _wait_before_retry(
         self, exc: AuthingMfaError, retries: int, remaining: float
@@ -127,5 +146,4 @@ class RetryPolicy:
 def _retryable(exc: AuthingMfaError) -> bool:
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return True
-    # By HTTP status only: a 200 whose envelope says 500 is a business answer, not a gateway's.
     return isinstance(exc, ApiError) and exc.http_status in RETRYABLE_STATUSES

@@ -1,28 +1,26 @@
-"""`MfaClient`: the blocking facade. It only forwards to `AsyncMfaClient` through `_portal`."""
+"""`MfaClient`: the blocking facade, running the operations `AsyncMfaClient` awaits (`_portal`)."""
 
 from __future__ import annotations
 
 __all__ = ["MfaClient"]
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from . import _portal
-from ._async_client import AsyncMfaClient
+from ._operations import Operations
+from ._settings import Configured
 
 if TYPE_CHECKING:
-    import httpx
     from typing_extensions import Self
 
-    from ._bulk import RecordLike
-    from ._hooks import RequestEvent, ResponseEvent
+    from ._bulk_rows import ImportOutcome, RecordLike
     from ._models import MfaStatus, MfaType, TotpAuthenticator
-    from ._records import ImportOutcome
 
 
-class MfaClient:
+class MfaClient(Configured):
     """Manage the MFA of an Authing user pool's users, from blocking code (Django, scripts).
 
     ::
@@ -48,74 +46,31 @@ class MfaClient:
     does still exits promptly, its connections closed on the way out.
     """
 
-    def __init__(
-        self,
-        *,
-        user_pool_id: str | None = None,
-        secret: str | None = None,
-        host: str | None = None,
-        access_token: str | None = None,
-        app_id: str | None = None,
-        tenant_id: str | None = None,
-        lang: str = "zh-CN",
-        timeout: float = 10.0,
-        total_timeout: float = 60.0,
-        max_retries: int = 2,
-        max_retry_wait: float = 30.0,
-        wait_initial: float = 0.5,
-        wait_max: float = 8.0,
-        limits: httpx.Limits | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        on_request: Callable[[RequestEvent], object] | None = None,
-        on_response: Callable[[ResponseEvent], object] | None = None,
-    ) -> None:
-        self._options = {
-            "user_pool_id": user_pool_id,
-            "secret": secret,
-            "host": host,
-            "access_token": access_token,
-            "app_id": app_id,
-            "tenant_id": tenant_id,
-            "lang": lang,
-            "timeout": timeout,
-            "total_timeout": total_timeout,
-            "max_retries": max_retries,
-            "max_retry_wait": max_retry_wait,
-            "wait_initial": wait_initial,
-            "wait_max": wait_max,
-            "limits": limits,
-            "transport": transport,
-            "http_client": http_client,
-            "on_request": on_request,
-            "on_response": on_response,
-        }
-        self._client = AsyncMfaClient(**self._options)  # type: ignore[arg-type]
-        _portal.close_at_exit(self._client)
-        self._pid = os.getpid()
-        self._left_behind: list[AsyncMfaClient] = []
+    def _start(self) -> None:
+        self._left_behind: list[Operations] = []
+        self._open()
 
-    def __repr__(self) -> str:
-        return repr(self._client).replace("AsyncMfaClient", "MfaClient", 1)
+    def _open(self) -> None:
+        self._ops = Operations(self._settings)
+        _portal.close_at_exit(self._ops)
+        self._pid = os.getpid()
 
     @property
-    def _async(self) -> AsyncMfaClient:
+    def _current(self) -> Operations:
         if self._pid != os.getpid():
             # The parent's pool belongs to a loop that did not survive the fork; closing it
             # here would touch the parent's connections, so it is only set aside.
-            self._left_behind.append(self._client)
-            self._client = AsyncMfaClient(**self._options)  # type: ignore[arg-type]
-            _portal.close_at_exit(self._client)
-            self._pid = os.getpid()
-        return self._client
+            self._left_behind.append(self._ops)
+            self._open()
+        return self._ops
 
     def get_status(self, user_id: str) -> MfaStatus:
         """Return which MFA factors *user_id* has bound. See `AsyncMfaClient.get_status`."""
-        return _portal.call(self._async.get_status, user_id)
+        return _portal.call(self._current.get_status, user_id)
 
     def unassociate_mfa(self, user_id: str, mfa_type: MfaType | str) -> bool:
         """Unbind a factor from *user_id*. See `AsyncMfaClient.unassociate_mfa`."""
-        return _portal.call(self._async.unassociate_mfa, user_id, mfa_type)
+        return _portal.call(self._current.unassociate_mfa, user_id, mfa_type)
 
     def import_totp(
         self,
@@ -127,7 +82,7 @@ class MfaClient:
     ) -> TotpAuthenticator:
         """Give *user_id* a TOTP key. See `AsyncMfaClient.import_totp`."""
         return _portal.call(
-            self._async.import_totp,
+            self._current.import_totp,
             user_id,
             secret,
             recovery_code=recovery_code,
@@ -158,10 +113,10 @@ class MfaClient:
             InvalidArgumentError: *concurrency* or *rate_limit* is out of range (at once).
             TypeError: (while iterating) an item is not a record.
         """
-        from ._bulk import ImportStream, iterate_blocking  # noqa: PLC0415 - see AsyncMfaClient
+        from ._bulk import BulkStream, iterate_blocking  # noqa: PLC0415 - see AsyncMfaClient
 
-        stream = ImportStream(
-            self._async,
+        stream = BulkStream(
+            self._current.import_row,
             records,
             concurrency=concurrency,
             rate_limit=rate_limit,
@@ -171,7 +126,7 @@ class MfaClient:
 
     def close(self) -> None:
         """Close the connection pool (not a caller-supplied ``http_client``). Idempotent."""
-        _portal.call(self._async.aclose)
+        _portal.call(self._current.aclose)
 
     def __enter__(self) -> Self:
         return self

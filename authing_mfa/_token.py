@@ -2,8 +2,9 @@
 
 A token is refreshed once less than a tenth of its lifetime, and at most ten minutes, remain
 (Authing's tokens live for days, so this is ten minutes in practice). Expiry is tracked on the
-monotonic clock from the moment the token arrived, using the lifetime the server stated
-(``exp - iat``), so a client whose wall clock is off by hours still refreshes in time.
+event loop's clock (anyio's, monotonic) from the moment the token arrived, using the lifetime
+the server stated (``exp - iat``), so a client whose wall clock is off by hours still refreshes
+in time, and a test on trio's ``MockClock`` sees a token expire without waiting.
 
 Only one fetch runs at a time: concurrent callers on a cold client wait for the one fetch
 under way. A token the server refuses is dropped only if it is still the cached one, so a
@@ -18,7 +19,6 @@ __all__ = ["ManagementTokens", "StaticToken", "Token", "TokenSource", "parse_tok
 
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,27 +26,28 @@ import attrs
 
 from ._envelope import decode, request_id_of
 from ._errors import ApiError, AuthenticationError, ResponseValidationError, TransportError
-from ._wire import Reply
 
 if TYPE_CHECKING:
     import anyio
 
-logger = logging.getLogger("authing_mfa")
+    from ._http import Reply
 
-# A GraphQL query, not a password.
-ACCESS_TOKEN_QUERY = (
-    "query accessToken($userPoolId: String!, $secret: String!) "  # noqa: S105
-    "{ accessToken(userPoolId: $userPoolId, secret: $secret) { accessToken exp iat } }"
-)
+logger = logging.getLogger("authing_mfa")
 
 _MAX_MARGIN = 600.0
 # After a failed refresh, how long a still-valid token serves before the next try.
 _REFRESH_RETRY_AFTER = 5.0
 
 
+def _loop_clock() -> float:
+    import anyio  # noqa: PLC0415 - loaded by the first call, not with the package
+
+    return anyio.current_time()
+
+
 @attrs.frozen
 class Token:
-    """A management token and when, on the monotonic clock, it stops being trusted."""
+    """A management token and when, on the event loop's clock, it stops being trusted."""
 
     value: str = attrs.field(repr=False)
     expires_at: float
@@ -92,7 +93,7 @@ class ManagementTokens:
     """
 
     _fetch: Callable[[float], Awaitable[Reply]]
-    _clock: Callable[[], float] = time.monotonic
+    _clock: Callable[[], float] = _loop_clock
     _token: Token | None = None
     _lock: anyio.Lock | None = None
     fetches: int = 0

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from authing_mfa._cli import main
-from authing_mfa._cli_import import ImportOptions, run_import_file
-from authing_mfa._progress import Progress
+from authing_mfa._cli._import_file import ImportOptions, run_import_file
+from authing_mfa._cli._progress import Progress
 from authing_mfa.testing import Emulator, run_server
 
 KEYS = ["JBSWY3DPEHPK3PXP", "KRSXG5CTMVRXEZLU", "MFRGGZDFMZTWQ2LK", "GEZDGNBVGY3TQOJQ"]

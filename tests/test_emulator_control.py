@@ -132,7 +132,7 @@ async def test_a_malformed_control_request_is_400(emu, path, body):
     response = await emu.client.post(path, content=body)
     assert response.status_code == 400
     assert response.json()["error"]
-    assert len(emu.emulator._faults) == 0
+    assert len(emu.emulator._state.faults) == 0
     assert emu.emulator.stats()["users"] == 2
 
 
@@ -168,7 +168,7 @@ def test_the_repr_leaves_the_secret_out():
 def test_add_users_keeps_existing_users():
     """Adding an existing user leaves its TOTP key in place."""
     emulator = Emulator(users=["alice"])
-    emulator._import_totp("alice", "JBSWY3DPEHPK3PXP", None)
+    emulator._state.import_totp("alice", "JBSWY3DPEHPK3PXP", None)
     assert emulator.add_users(["alice", "bob"]) == ["alice", "bob"]
     assert emulator.user("alice")["mfaBound"]["OTP"] is True
 
@@ -190,9 +190,9 @@ def test_emulator_control_drives_a_threaded_server():
         assert control.user("nobody") is None
         assert control.add_fault(path="/nowhere", status=418) == Fault(path="/nowhere", status=418)
         control.add_faults([{"path": "/elsewhere", "action": "drop"}])
-        assert len(emulator._faults) == 2
+        assert len(emulator._state.faults) == 2
         control.clear_faults()
-        assert len(emulator._faults) == 0
+        assert len(emulator._state.faults) == 0
         httpx.get(f"{server.url}/nowhere", trust_env=False)
         assert control.requests() == emulator.requests()
         assert control.stats() == {"tokenRequests": 0, "requests": 1, "users": 3}

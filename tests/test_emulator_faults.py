@@ -206,8 +206,8 @@ def test_a_malformed_fault_is_refused(fields):
     with pytest.raises(ValueError):  # noqa: PT011 - each case has its own message
         emulator.add_faults([{"path": "/ok"}, fields])
     emulator.add_fault(path="*", status=None)
-    assert emulator._faults._pending[0].fault.path == "*"
-    assert len(emulator._faults) == 1
+    assert emulator._state.faults._pending[0].fault.path == "*"
+    assert len(emulator._state.faults) == 1
 
 
 def test_a_fault_object_defaults_to_one_normal_answer():

@@ -100,5 +100,5 @@ async def test_control_requests_are_not_journaled(emu):
 async def test_a_recorded_requests_repr_hides_the_body(emu):
     """The repr of a recorded request names method and path, not the body with its secrets."""
     await emu.token()
-    recorded = emu.emulator._journal[0]
+    recorded = emu.emulator._state.journal[0]
     assert repr(recorded) == "RecordedRequest(POST /graphql/v2)"

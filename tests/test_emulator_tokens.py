@@ -11,7 +11,7 @@ import time
 import pytest
 from conftest_emulator import NOT_LOGGED_IN, POOL_ID, SECRET, token_body
 
-from authing_mfa.testing import Emulator
+from authing_mfa.testing import Emulator, _app
 
 pytest_plugins = ["conftest_emulator"]
 pytestmark = pytest.mark.anyio
@@ -92,31 +92,31 @@ async def test_a_token_with_edited_claims_is_refused(emu):
 async def test_another_emulators_token_is_refused(emu):
     """A token from another emulator of the same pool and secret answers 2020."""
     other = Emulator(POOL_ID, SECRET)
-    token, _, _ = other._issue_token()
+    token, _, _ = other._state.issue_token()
     assert (await emu.get_status("alice", token)).json() == NOT_LOGGED_IN
 
 
 def test_an_expired_token_is_refused():
     """A token used after its lifetime answers 2020; one used within it does not."""
     emulator = Emulator(POOL_ID, SECRET, token_ttl=0.3, users=["alice"])
-    token, exp, iat = emulator._issue_token()
+    token, exp, iat = emulator._state.issue_token()
     app_headers = [
         (b"authorization", f"Bearer {token}".encode()),
         (b"x-authing-userpool-id", POOL_ID.encode()),
     ]
     assert exp - iat == 1
-    assert emulator._accepts_token(token)
-    assert emulator.app._refusal(app_headers) is None
+    assert emulator._state.accepts_token(token)
+    assert _app._refusal(emulator._state, app_headers) is None
     time.sleep(0.35)
-    assert not emulator._accepts_token(token)
-    assert json.loads(emulator.app._refusal(app_headers).body) == NOT_LOGGED_IN
+    assert not emulator._state.accepts_token(token)
+    assert json.loads(_app._refusal(emulator._state, app_headers).body) == NOT_LOGGED_IN
 
 
 def test_a_zero_lifetime_token_is_born_expired():
     """With token_ttl=0 every token is refused at once, which tests of refresh need."""
     emulator = Emulator(POOL_ID, SECRET, token_ttl=0)
-    token, _, _ = emulator._issue_token()
-    assert not emulator._accepts_token(token)
+    token, _, _ = emulator._state.issue_token()
+    assert not emulator._state.accepts_token(token)
 
 
 def test_a_negative_lifetime_is_refused():
@@ -130,7 +130,7 @@ def test_a_negative_lifetime_is_refused():
 def test_the_lifetime_sets_exp():
     """The exp claim is iat plus the configured lifetime, rounded up to whole seconds."""
     emulator = Emulator(POOL_ID, SECRET, token_ttl=90.5)
-    _, exp, iat = emulator._issue_token()
+    _, exp, iat = emulator._state.issue_token()
     assert exp - iat == 91
 
 

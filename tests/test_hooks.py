@@ -164,10 +164,10 @@ def test_a_hook_that_is_not_callable_is_refused(make_client, argument):
 
 
 def test_without_hooks_the_send_path_is_the_plain_one(make_client):
-    """A client built without hooks sends through the transport's unobserved method."""
-    transport = make_client()._transport
+    """A client built without hooks sends through the pipeline's unobserved method."""
+    transport = make_client()._ops.pipeline
     assert transport._sender == transport._send
-    hooked = make_client(on_response=print)._transport
+    hooked = make_client(on_response=print)._ops.pipeline
     assert hooked._sender == hooked._send_observed
 
 

@@ -27,13 +27,13 @@ async def test_reprs_hide_secrets(api, make_client, settings):
         totp = await mfa.import_totp("u1", TOTP_SECRET, recovery_code=RECOVERY_CODE)
         assert_no_secret(repr(mfa))
         assert_no_secret(repr(mfa._settings))
-        assert_no_secret(repr(mfa._transport.tokens))
+        assert_no_secret(repr(mfa._ops.pipeline.tokens))
     assert_no_secret(repr(totp))
     assert_no_secret(str(totp))
     assert totp.secret == TOTP_SECRET  # hidden from repr, not from the caller
     static = MfaClient(**{**settings, "secret": None, "access_token": SECRETS[-1]})
     assert_no_secret(repr(static))
-    assert_no_secret(repr(static._client._settings))
+    assert_no_secret(repr(static._settings))
 
 
 @pytest.mark.asyncio

@@ -95,9 +95,9 @@ __all__ = [
     "spawn_server",
 ]
 
-from ._control import EmulatorControl
+from ._control_client import EmulatorControl
 from ._emulator import DEFAULT_TOKEN_TTL, Emulator
 from ._faults import Fault
-from ._runner import RunningServer, SpawnedServer, run_server, serve, spawn_server
-from ._server import LoopbackServer
-from ._transport import EmulatorTransport
+from ._http_server import LoopbackServer
+from ._in_process import EmulatorTransport
+from ._launch import RunningServer, SpawnedServer, run_server, serve, spawn_server

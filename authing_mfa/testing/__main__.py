@@ -1,37 +1,8 @@
-"""``python -m authing_mfa.testing``: serve an emulator until Ctrl-C (see `serve`)."""
+"""``python -m authing_mfa.testing``: serve an emulator until Ctrl-C (see `_command`)."""
 
 from __future__ import annotations
 
-import argparse
-import os
-
-from ._runner import SECRET_ENV, serve
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Parse the command line and serve."""
-    parser = argparse.ArgumentParser(
-        prog="python -m authing_mfa.testing",
-        description="Serve an emulator of Authing's management MFA API on this machine.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one")
-    parser.add_argument("--user-pool-id", help="the pool's id (generated when not given)")
-    parser.add_argument(
-        "--secret", help=f"the pool's secret (default ${SECRET_ENV}, else generated)"
-    )
-    parser.add_argument("--users", type=int, default=0, help="how many users to create")
-    parser.add_argument("--token-ttl", type=float, help="token lifetime in seconds (a week)")
-    args = parser.parse_args(argv)
-    serve(
-        host=args.host,
-        port=args.port,
-        user_pool_id=args.user_pool_id,
-        secret=args.secret or os.environ.get(SECRET_ENV) or None,
-        users=args.users,
-        token_ttl=args.token_ttl,
-    )
-
+from ._command import main
 
 if __name__ == "__main__":
     main()

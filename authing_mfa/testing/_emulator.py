@@ -1,64 +1,31 @@
-"""`Emulator`: the in-memory state of one Authing user pool, and the methods tests drive it by.
+"""`Emulator`: one Authing user pool in memory, and the methods tests drive it by.
 
-The state is guarded by one `threading.Lock`, taken only for dictionary-sized moments and never
-across an ``await``, so the server may run in another thread (or event loop) while a test
-thread adds faults or reads the journal.
+Its state is a `PoolState` (`_pool`), which the app serves from; every method here holds the
+state's lock only for dictionary-sized moments, so it may be called from any thread.
 """
 
 from __future__ import annotations
 
 __all__ = ["DEFAULT_TOKEN_TTL", "Emulator"]
 
-import hmac
 import math
-import threading
-import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from ._app import EmulatorApp
-from ._faults import Action, Fault, FaultQueue, fault_from_json
-from ._ids import iso_millis, new_object_id, new_recovery_code, new_secret
+from ._faults import Fault, FaultMethods, fault_from_json
+from ._ids import new_object_id, new_secret
+from ._in_process import EmulatorTransport
+from ._pool import PoolState, bindings
 from ._tokens import TokenIssuer
-from ._transport import EmulatorTransport
 
 if TYPE_CHECKING:
     import httpx
 
-    from ._journal import RecordedRequest
-
 DEFAULT_TOKEN_TTL = 7 * 86400.0
-# Unbinding either name removes the TOTP key: the API docs list both as accepted values.
-_OTP_NAMES = frozenset({"OTP", "TOTP"})
-_TOKEN_PATH = b"/graphql/v2"
 
 
-@attrs.define
-class _Totp:
-    id: str
-    secret: str = attrs.field(repr=False)
-    recovery_code: str = attrs.field(repr=False)
-    created_ms: int
-    updated_ms: int
-
-    def to_json(self, user_id: str) -> dict[str, Any]:
-        # Key order as the real server sends it.
-        return {
-            "userId": user_id,
-            "enable": True,
-            "secret": self.secret,
-            "authenticatorType": "totp",
-            "recoveryCode": self.recovery_code,
-            "createdAt": iso_millis(self.created_ms),
-            "updatedAt": iso_millis(self.updated_ms),
-            "id": self.id,
-            "source": "SELF",
-        }
-
-
-class Emulator:
+class Emulator(FaultMethods):
     """One Authing user pool in memory: its users, their MFA, tokens, faults and a journal.
 
     ::
@@ -93,28 +60,25 @@ class Emulator:
             )
         self.user_pool_id: str = user_pool_id or new_object_id()
         self.secret: str = secret or new_secret()
-        self._lock = threading.Lock()
-        self._tokens = TokenIssuer(self.user_pool_id, token_ttl)
-        self._users: dict[str, _Totp | None] = {}
-        self._faults = FaultQueue()
-        self._journal: list[RecordedRequest] = []
-        self._token_requests = 0
-        self.app: EmulatorApp = EmulatorApp(self)
+        self._state = PoolState(
+            self.user_pool_id, self.secret, TokenIssuer(self.user_pool_id, token_ttl)
+        )
+        self.app: EmulatorApp = EmulatorApp(self._state, control=self)
         """The ASGI app serving the API and the control API; one behaviour for both modes."""
         self.add_users(users)
 
     def __repr__(self) -> str:
-        return f"Emulator(user_pool_id={self.user_pool_id!r}, users={len(self._users)})"
+        return f"Emulator(user_pool_id={self.user_pool_id!r}, users={len(self._state.users)})"
 
     @property
     def token_ttl(self) -> float:
         """The lifetime of the tokens it issues, in seconds."""
-        return self._tokens.ttl
+        return self._state.tokens.ttl
 
     @property
     def signing_key(self) -> bytes:
         """The HS256 key its tokens are signed with, for tests that verify a token themselves."""
-        return self._tokens.key
+        return self._state.tokens.key
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """Return an httpx transport that runs ``app`` in process, with any base URL.
@@ -136,9 +100,9 @@ class Emulator:
         for user_id in ids:
             if not isinstance(user_id, str) or not user_id:
                 raise ValueError(f"a user id must be a non-empty str, not {user_id!r}")
-        with self._lock:
+        with self._state.lock:
             for user_id in ids:
-                self._users.setdefault(user_id, None)
+                self._state.users.setdefault(user_id, None)
         return ids
 
     def create_users(self, count: int) -> list[str]:
@@ -153,41 +117,17 @@ class Emulator:
         The shape is ``{"userId", "mfaBound": {"FACE", "OTP"}, "totp": record or None}``, the
         record being what the import answered, secret included.
         """
-        with self._lock:
-            if user_id not in self._users:
+        with self._state.lock:
+            if user_id not in self._state.users:
                 return None
-            totp = self._users[user_id]
+            totp = self._state.users[user_id]
         return {
             "userId": user_id,
-            "mfaBound": _bindings(totp),
+            "mfaBound": bindings(totp),
             "totp": None if totp is None else totp.to_json(user_id),
         }
 
     # Faults ----------------------------------------------------------------------------------
-
-    def add_fault(
-        self,
-        *,
-        path: str = "*",
-        method: str | None = None,
-        times: int | None = 1,
-        status: int | None = None,
-        retry_after: float | str | None = None,
-        delay: float = 0.0,
-        action: Action = "respond",
-    ) -> Fault:
-        """Misbehave for the next *times* requests matching *method* and *path*; see `Fault`."""
-        fault = Fault(
-            path=path,
-            method=method,
-            times=times,
-            status=status,
-            retry_after=retry_after,
-            delay=delay,
-            action=action,
-        )
-        self.add_faults([fault])
-        return fault
 
     def add_faults(self, faults: Iterable[Fault | Mapping[str, Any]]) -> list[Fault]:
         """Queue several faults, given as `Fault` or as the control API's camelCase objects.
@@ -198,28 +138,28 @@ class Emulator:
             ValueError: a fault is malformed.
         """
         checked = [item if isinstance(item, Fault) else fault_from_json(item) for item in faults]
-        with self._lock:
+        with self._state.lock:
             for fault in checked:
-                self._faults.add(fault)
+                self._state.faults.add(fault)
         return checked
 
     def clear_faults(self) -> None:
         """Forget every fault not yet applied."""
-        with self._lock:
-            self._faults.clear()
+        with self._state.lock:
+            self._state.faults.clear()
 
     # Tokens ----------------------------------------------------------------------------------
 
     def revoke_tokens(self) -> int:
         """Refuse every token issued so far (later ones are fine); return how many were live."""
-        with self._lock:
-            return self._tokens.revoke_all()
+        with self._state.lock:
+            return self._state.tokens.revoke_all()
 
     @property
     def token_requests(self) -> int:
         """How many ``POST /graphql/v2`` requests arrived (faulted too) since the last reset."""
-        with self._lock:
-            return self._token_requests
+        with self._state.lock:
+            return self._state.token_requests
 
     # Journal ---------------------------------------------------------------------------------
 
@@ -229,22 +169,23 @@ class Emulator:
         Faulted and dropped requests are included; control API requests are not. ``path`` is
         still percent-encoded; the authorization value and body secrets are masked ``***``.
         """
-        with self._lock:
-            recorded = list(self._journal)
+        with self._state.lock:
+            recorded = list(self._state.journal)
         return [request.to_json() for request in recorded]
 
     def clear_requests(self) -> None:
         """Empty the journal."""
-        with self._lock:
-            self._journal.clear()
+        with self._state.lock:
+            self._state.journal.clear()
 
     def stats(self) -> dict[str, int]:
         """Return counters: ``{"tokenRequests", "requests", "users"}``."""
-        with self._lock:
+        state = self._state
+        with state.lock:
             return {
-                "tokenRequests": self._token_requests,
-                "requests": len(self._journal),
-                "users": len(self._users),
+                "tokenRequests": state.token_requests,
+                "requests": len(state.journal),
+                "users": len(state.users),
             }
 
     def reset(self) -> None:
@@ -253,74 +194,9 @@ class Emulator:
         The pool id, secret and signing key stay, and so do issued tokens: a client's cached
         token keeps working across a reset (use `revoke_tokens` to refuse it).
         """
-        with self._lock:
-            self._users.clear()
-            self._faults.clear()
-            self._journal.clear()
-            self._token_requests = 0
-
-    # What the app calls, one short lock each -------------------------------------------------
-
-    def _arrive(self, request: RecordedRequest) -> Fault | None:
-        """Journal *request* and return the fault to apply to it, if any."""
-        with self._lock:
-            self._journal.append(request)
-            if request.raw_path == _TOKEN_PATH and request.method == "POST":
-                self._token_requests += 1
-            # Most requests meet no fault at all; skip the matching entirely then.
-            if not self._faults:
-                return None
-            return self._faults.take(request.method, request.raw_path.decode("latin-1"))
-
-    def _credentials_error(self, user_pool_id: str, secret: str) -> tuple[int, str] | None:
-        if user_pool_id != self.user_pool_id:
-            return 2224, "用户池不存在"
-        if not hmac.compare_digest(secret.encode(), self.secret.encode()):
-            return 1001, "用户池密钥错误"
-        return None
-
-    def _issue_token(self) -> tuple[str, int, int]:
-        with self._lock:
-            return self._tokens.issue(time.time())
-
-    def _accepts_token(self, token: str) -> bool:
-        with self._lock:
-            return self._tokens.accepts(token, time.time())
-
-    def _mfa_bound(self, user_id: str) -> dict[str, bool] | None:
-        with self._lock:
-            if user_id not in self._users:
-                return None
-            return _bindings(self._users[user_id])
-
-    def _unbind(self, user_id: str, factor: str) -> bool:
-        with self._lock:
-            if user_id not in self._users:
-                return False
-            if factor in _OTP_NAMES:
-                self._users[user_id] = None
-            return True
-
-    def _import_totp(
-        self, user_id: str, secret: str, recovery_code: str | None
-    ) -> dict[str, Any] | None:
-        with self._lock:
-            if user_id not in self._users:
-                return None
-            now = int(time.time() * 1000)
-            code = recovery_code if recovery_code is not None else new_recovery_code()
-            totp = self._users[user_id]
-            if totp is None:
-                totp = _Totp(new_object_id(), secret, code, now, now)
-                self._users[user_id] = totp
-            else:
-                totp.secret, totp.recovery_code = secret, code
-                # A re-import within the same millisecond still gets a later updatedAt.
-                totp.updated_ms = max(now, totp.updated_ms + 1)
-            return totp.to_json(user_id)
-
-
-def _bindings(totp: _Totp | None) -> dict[str, bool]:
-    # Only OTP can be bound through this API (by importing a TOTP key); FACE is always
-    # reported, as the real server does for a user without it.
-    return {"FACE": False, "OTP": totp is not None}
+        state = self._state
+        with state.lock:
+            state.users.clear()
+            state.faults.clear()
+            state.journal.clear()
+            state.token_requests = 0

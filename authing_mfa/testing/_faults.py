@@ -7,12 +7,20 @@ faults match a request, the one added first applies.
 
 from __future__ import annotations
 
-__all__ = ["ACTIONS", "Action", "Fault", "FaultQueue", "fault_from_json", "fault_to_json"]
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "Fault",
+    "FaultMethods",
+    "FaultQueue",
+    "fault_from_json",
+    "fault_to_json",
+]
 
 import fnmatch
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -93,6 +101,42 @@ class Fault:
             raise ValueError(
                 f"status and retry_after only apply to action 'respond', not {self.action!r}"
             )
+
+
+class FaultMethods:
+    """`add_fault`, written once for `Emulator` and `EmulatorControl`, over their `add_faults`."""
+
+    def add_faults(self, faults: Iterable[Fault | Mapping[str, Any]]) -> object:
+        """Queue several faults; all are checked before any is queued."""
+        raise NotImplementedError
+
+    def add_fault(
+        self,
+        *,
+        path: str = "*",
+        method: str | None = None,
+        times: int | None = 1,
+        status: int | None = None,
+        retry_after: float | str | None = None,
+        delay: float = 0.0,
+        action: Action = "respond",
+    ) -> Fault:
+        """Misbehave for the next *times* requests matching *method* and *path*; see `Fault`.
+
+        Raises:
+            ValueError: an argument is out of range.
+        """
+        fault = Fault(
+            path=path,
+            method=method,
+            times=times,
+            status=status,
+            retry_after=retry_after,
+            delay=delay,
+            action=action,
+        )
+        self.add_faults([fault])
+        return fault
 
 
 _JSON_NAMES = {

@@ -44,9 +44,9 @@ class TokenIssuer:
     """
 
     def __init__(self, user_pool_id: str, ttl: float) -> None:
-        self.user_pool_id = user_pool_id
-        self.ttl = ttl
-        self.key = secrets.token_bytes(32)
+        self.user_pool_id: str = user_pool_id
+        self.ttl: float = ttl
+        self.key: bytes = secrets.token_bytes(32)
         # jti -> the exact moment it expires. JWT times are whole seconds, so ``exp`` is
         # ``iat`` plus the lifetime rounded up; a token is refused at ``exp`` or at the exact
         # end of its lifetime, whichever comes first, so a test can use a fraction of a second.

@@ -1,4 +1,4 @@
-"""Running the emulator as a real server: blocking (`serve`), in a thread, or in a subprocess.
+"""Launching the emulator as a real server: blocking (`serve`), in a thread, or in a subprocess.
 
 All three serve `Emulator.app` with `LoopbackServer`, so a test, a benchmark and a person at
 a terminal all meet the same behaviour, dropped connections included.
@@ -23,10 +23,10 @@ from typing import IO
 import attrs
 
 from ._asgi import ASGIApp
-from ._control import EmulatorControl
+from ._control_client import EmulatorControl
 from ._emulator import DEFAULT_TOKEN_TTL, Emulator
+from ._http_server import LoopbackServer
 from ._ids import new_object_id, new_secret
-from ._server import LoopbackServer
 
 # How a spawned server gets its secret: through the environment, not the command line,
 # which every user of the machine can read in the process list.

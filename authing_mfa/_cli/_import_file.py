@@ -41,30 +41,25 @@ from typing import TextIO
 import anyio
 import attrs
 
-from ._async_client import AsyncMfaClient
-from ._cli_user import cli_message
-from ._errors import ApiError, AuthingMfaError
+from authing_mfa._async_client import AsyncMfaClient
+from authing_mfa._bulk_rows import ImportOutcome, RowNames, TotpRecord, check_record
+from authing_mfa._errors import ApiError, AuthingMfaError
+
+from ._exit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, cli_message
+from ._intmap import IntMap, id_hash
 from ._journal import (
     FAILED,
     IMPORTED,
     INVALID,
-    IntMap,
     Journal,
     has_rows,
-    id_hash,
     read_imported,
     read_line_numbers,
 )
 from ._progress import Progress
-from ._records import ImportOutcome, RowNames, TotpRecord, check_record
-from ._rowfile import FileFormatError, Format, count_rows, detect_format, read_rows
+from ._row_file import FileFormatError, Format, count_rows, detect_format, read_rows
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FILE_NAMES = RowNames("userId", "secret", "recoveryCode")
-
-
-class UsageError(Exception):
-    """A problem with the command line or its files: exit code 2."""
 
 
 @attrs.frozen(kw_only=True)

@@ -19,11 +19,10 @@ import functools
 import http
 import logging
 import socket
-from urllib.parse import unquote_to_bytes
 
 import h11
 
-from ._asgi import ASGIApp, DropConnection, Message, Scope
+from ._asgi import ASGIApp, DropConnection, Message, http_scope, whole_body_receiver
 
 logger = logging.getLogger("authing_mfa.testing")
 
@@ -147,23 +146,6 @@ class _Connection:
             except h11.LocalProtocolError:
                 return
 
-    def _scope(self, request: h11.Request) -> Scope:
-        raw_path, _, query = request.target.partition(b"?")
-        return {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": request.http_version.decode("ascii"),
-            "method": request.method.decode("ascii"),
-            "scheme": "http",
-            "path": unquote_to_bytes(raw_path).decode("utf-8", "replace"),
-            "raw_path": raw_path,
-            "query_string": query,
-            "root_path": "",
-            "headers": list(request.headers),
-            "client": self._client_address,
-            "server": self._server_address,
-        }
-
     def _encode(self, message: Message) -> bytes:
         """Return the bytes an ASGI response message puts on the wire."""
         if message["type"] == "http.response.start":
@@ -186,15 +168,14 @@ class _Connection:
 
     async def _answer(self, request: h11.Request, body: bytes) -> bool:
         """Run the app on one request; return whether the connection may carry on."""
-        scope = self._scope(request)
-        request_sent = False
-
-        async def receive() -> Message:
-            nonlocal request_sent
-            if request_sent:
-                return {"type": "http.disconnect"}
-            request_sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        scope = http_scope(
+            method=request.method.decode("ascii"),
+            target=request.target,
+            headers=request.headers,
+            http_version=request.http_version.decode("ascii"),
+            client=self._client_address,
+            server=self._server_address,
+        )
 
         # The answer is written in one go once complete: the emulator's answers are small,
         # and a dropped connection must not have sent a partial one.
@@ -204,7 +185,7 @@ class _Connection:
             response.append(self._encode(message))
 
         try:
-            await self._app(scope, receive, send)
+            await self._app(scope, whole_body_receiver(body), send)
         except DropConnection:
             # Nothing was written: the client sees the connection close unanswered.
             self._writer.transport.abort()

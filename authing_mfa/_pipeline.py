@@ -1,9 +1,9 @@
-"""The async core every call goes through: headers, token, retries, errors.
+"""The request pipeline every call goes through: headers, token, retries, hooks, errors.
 
-One `Transport` belongs to one `AsyncMfaClient`. It opens the HTTP stack (`_wire`) on first
-use, puts the common headers and the management token on each request, replays a call once
-when the server refuses the token, retries what may succeed later, and turns Authing's
-envelopes into our exceptions.
+One `Pipeline` serves one client. It opens the HTTP stack (`_http`) on first use, puts the
+common headers and the management token on each request, replays a call once when the server
+refuses the token, retries what may succeed later (`_retry`), reports each request to the
+client's hooks, and turns Authing's envelopes into data or our exceptions (`_envelope`).
 
 The token replay is here rather than in an `httpx.Auth` flow: Authing refuses a token with
 HTTP 200 and code 2020 in the body, which this module decodes once anyway; an auth flow would
@@ -12,27 +12,21 @@ have to decode every body a second time to see it.
 
 from __future__ import annotations
 
-__all__ = ["Transport"]
+__all__ = ["Pipeline"]
 
-import copy
 import time
 from collections.abc import Awaitable, Callable
 from json import dumps
 from typing import Any
 from urllib.parse import urlencode
 
-import attrs
-import httpx
-
-from ._config import Settings
 from ._envelope import decode, is_token_refusal, request_id_of
 from ._errors import AuthenticationError
-from ._hooks import Hooks, RequestEvent, ResponseEvent, current_attempt
-from ._retry import RetryPolicy
-from ._token import ACCESS_TOKEN_QUERY, ManagementTokens, StaticToken, TokenSource
-from ._wire import Reply, Wire, open_wire
-
-TOKEN_PATH = "/graphql/v2"  # noqa: S105 - a path
+from ._hooks import RequestEvent, ResponseEvent, current_attempt
+from ._http import HttpStack, Reply, open_stack
+from ._protocol import ACCESS_TOKEN_QUERY, TOKEN_PATH
+from ._settings import Settings
+from ._token import ManagementTokens, StaticToken, TokenSource
 
 _Send = Callable[
     [str, str, dict[str, str], dict[str, str] | None, dict[str, object] | None, float],
@@ -40,41 +34,24 @@ _Send = Callable[
 ]
 
 
-@attrs.define
-class _Stack:
-    """The HTTP stack of a transport and its views: opened on first use, closed once."""
-
-    wire: Wire | None = None
-    closed: bool = False
-
-
-class Transport:
+class Pipeline:
     """Sends one API call with everything Authing and a flaky network require.
 
     Lifetime: the HTTP stack is opened on first use (so a client can be built outside any
-    event loop) and closed by `aclose`, except a caller-supplied `httpx.AsyncClient`. All tasks of
-    one event loop may share a transport.
+    event loop) and closed by `aclose`, except a caller-supplied `httpx.AsyncClient`. All tasks
+    of one event loop may share a pipeline.
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        retry: RetryPolicy,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        hooks: Hooks | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._retry = retry
+        self._retry = settings.retry
         self._headers = settings.headers()
         self._base = settings.host
-        self._httpx_transport = transport
-        self._http_client = http_client
-        self._stack = _Stack()
-        self._hooks = hooks
+        self._stack: HttpStack | None = None
+        self._closed = False
+        self._hooks = settings.hooks
         # Chosen once, so a client without hooks sends exactly as if hooks did not exist.
-        self._sender: _Send = self._send if hooks is None else self._send_observed
+        self._sender: _Send = self._send if self._hooks is None else self._send_observed
         self.tokens: TokenSource = (
             StaticToken(settings.access_token)
             if settings.access_token is not None
@@ -84,31 +61,25 @@ class Transport:
     @property
     def closed(self) -> bool:
         """Whether `aclose` was called."""
-        return self._stack.closed
+        return self._closed
 
-    def with_retry(self, retry: RetryPolicy) -> Transport:
-        """Return a transport that retries by *retry* and shares everything else with this one.
+    @property
+    def stack(self) -> HttpStack | None:
+        """The HTTP stack, once the first request opened it."""
+        return self._stack
 
-        The two share the HTTP stack, the token and the hooks; closing either closes both.
-        """
-        view = copy.copy(self)
-        view._retry = retry  # noqa: SLF001 - a copy of our own class
-        return view
-
-    def _open_wire(self) -> Wire:
-        stack = self._stack
-        if stack.closed:
+    def _open_stack(self) -> HttpStack:
+        if self._closed:
             raise RuntimeError("this client is closed; build a new one")
-        stack.wire = open_wire(self._settings, self._httpx_transport, self._http_client)
-        return stack.wire
+        self._stack = open_stack(self._settings)
+        return self._stack
 
     async def aclose(self) -> None:
         """Close the connection pool, unless the caller supplied the client."""
-        stack = self._stack
-        stack.closed = True
-        wire, stack.wire = stack.wire, None
-        if wire is not None:
-            await wire.aclose()
+        self._closed = True
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
 
     async def request(
         self,
@@ -139,7 +110,7 @@ class Transport:
             token = await self.tokens.get(timeout)
             return await self._authorized(token, method, path, params, json, timeout)
 
-        return await self._retry.run(attempt, f"{method} {path}")
+        return await self._retry.run(attempt, lambda: f"{method} {path}")
 
     async def _authorized(
         self,
@@ -184,8 +155,8 @@ class Transport:
         if json is not None:
             body = dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
             headers = {**headers, "content-type": "application/json"}
-        wire = self._stack.wire or self._open_wire()
-        return await wire.send(method, url, headers, body, timeout)
+        stack = self._stack or self._open_stack()
+        return await stack.send(method, url, headers, body, timeout)
 
     async def _send_observed(
         self,

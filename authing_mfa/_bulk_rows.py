@@ -1,26 +1,27 @@
-"""The rows of a bulk TOTP import: `TotpRecord`, `ImportOutcome`, and the checks on a row.
+"""What a bulk TOTP import takes and gives: `TotpRecord`, `ImportOutcome`, and a row's checks.
 
-A row's key may be base32 or an ``otpauth://totp/...`` URI, the form authenticator apps export
-and QR codes carry; its ``secret`` parameter is taken, and the URI is refused when it names an
-algorithm, a digit count or a period other than Authing's (SHA1, 6 digits, 30 s), because such a
-key would produce codes Authing never accepts and lock its user out.
+A row's key may be base32 or an ``otpauth://totp/...`` URI (read by `_otpauth`).
 """
 
 from __future__ import annotations
 
-__all__ = ["ImportOutcome", "RowNames", "TotpRecord", "as_record", "check_record"]
+__all__ = [
+    "ImportOutcome",
+    "RecordLike",
+    "RowNames",
+    "TotpRecord",
+    "as_record",
+    "check_record",
+]
 
 from collections.abc import Mapping
-from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from ._errors import AuthingMfaError, InvalidArgumentError
+from ._errors import AuthingMfaError
 from ._models import TotpAuthenticator
+from ._otpauth import is_otpauth_uri, secret_of_otpauth
 from ._validation import check_optional_text, check_totp_secret, check_user_id
-
-# What Authing's TOTP computes codes with; a key meant for anything else would never match.
-_AUTHING_TOTP = {"algorithm": "SHA1", "digits": "6", "period": "30"}
 
 
 @attrs.frozen
@@ -37,6 +38,10 @@ class TotpRecord:
     user_id: str
     secret: str = attrs.field(repr=False)
     recovery_code: str | None = attrs.field(default=None, repr=False)
+
+
+RecordLike = TotpRecord | tuple[str, str] | tuple[str, str, str | None]
+"""What `import_totp_many` accepts as one record (mappings too, read as `as_record` says)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -110,36 +115,10 @@ def check_record(record: TotpRecord, names: RowNames = LIBRARY_NAMES) -> TotpRec
     """
     user_id = check_user_id(record.user_id, names.user_id)
     secret = record.secret
-    if isinstance(secret, str) and secret[:10].lower() == "otpauth://":
-        secret = _secret_of_otpauth(secret, names.secret)
+    if is_otpauth_uri(secret):
+        secret = secret_of_otpauth(secret, names.secret)
     return TotpRecord(
         user_id,
         check_totp_secret(secret, argument=names.secret),
         check_optional_text(record.recovery_code, names.recovery_code),
     )
-
-
-def _secret_of_otpauth(uri: str, argument: str) -> str:
-    parts = urlsplit(uri)
-    if parts.netloc.lower() != "totp":
-        raise InvalidArgumentError(
-            f"{argument} is an otpauth URI of type {parts.netloc or 'none'!r}; only totp keys "
-            "can be imported"
-        )
-    query = parse_qs(parts.query, keep_blank_values=True)
-    params = {name.lower(): values for name, values in query.items()}
-    for name, expected in _AUTHING_TOTP.items():
-        values = params.get(name)
-        if values is None:
-            continue
-        value = values[-1].strip().upper()
-        if value != expected:
-            # The parameter's value is not secret, and naming it tells the operator what to fix.
-            raise InvalidArgumentError(
-                f"{argument} is an otpauth URI with {name}={value[:16]}, but Authing's TOTP "
-                f"uses {name}={expected}: the key would not produce codes Authing accepts"
-            )
-    secrets = params.get("secret")
-    if not secrets or not secrets[-1]:
-        raise InvalidArgumentError(f"{argument} is an otpauth URI without a secret parameter")
-    return secrets[-1]

@@ -1,23 +1,37 @@
 """The control API's routes, under ``/__emulator__``: what each does to an `Emulator`.
 
-Each route maps to the `Emulator` method of the same meaning; this module only translates
-JSON. A malformed request is answered HTTP 400 ``{"error": "..."}``.
+Each route maps to the `Emulator` method of the same meaning (the `Controllable` protocol);
+this module only translates JSON. A malformed request is answered HTTP 400
+``{"error": "..."}``.
 """
 
 from __future__ import annotations
 
-__all__ = ["answer"]
+__all__ = ["Controllable", "answer"]
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
-if TYPE_CHECKING:
-    from ._emulator import Emulator
+
+class Controllable(Protocol):
+    """The `Emulator` methods the control API calls."""
+
+    def add_users(self, user_ids: Iterable[str]) -> list[str]: ...
+    def create_users(self, count: int) -> list[str]: ...
+    def user(self, user_id: str) -> dict[str, Any] | None: ...
+    def add_faults(self, faults: Iterable[Any]) -> object: ...
+    def clear_faults(self) -> None: ...
+    def revoke_tokens(self) -> int: ...
+    def requests(self) -> list[dict[str, Any]]: ...
+    def clear_requests(self) -> None: ...
+    def stats(self) -> dict[str, int]: ...
+    def reset(self) -> None: ...
+
 
 _Result = tuple[int, Any]
-_Handler = Callable[["Emulator", bytes], _Result]
+_Handler = Callable[[Controllable, bytes], _Result]
 
 
 def _body(body: bytes) -> dict[str, Any]:
@@ -30,7 +44,7 @@ def _body(body: bytes) -> dict[str, Any]:
     return request
 
 
-def _add_users(emulator: Emulator, body: bytes) -> _Result:
+def _add_users(emulator: Controllable, body: bytes) -> _Result:
     request = _body(body)
     if "count" in request:
         return 200, {"userIds": emulator.create_users(request["count"])}
@@ -40,7 +54,7 @@ def _add_users(emulator: Emulator, body: bytes) -> _Result:
     return 200, {"userIds": emulator.add_users(user_ids)}
 
 
-def _add_faults(emulator: Emulator, body: bytes) -> _Result:
+def _add_faults(emulator: Controllable, body: bytes) -> _Result:
     faults = _body(body).get("faults")
     if not isinstance(faults, list):
         raise ValueError("give faults, a list of fault objects")  # noqa: TRY004
@@ -48,29 +62,29 @@ def _add_faults(emulator: Emulator, body: bytes) -> _Result:
     return 200, {"added": len(faults)}
 
 
-def _clear_faults(emulator: Emulator, _: bytes) -> _Result:
+def _clear_faults(emulator: Controllable, _: bytes) -> _Result:
     emulator.clear_faults()
     return 200, {}
 
 
-def _revoke(emulator: Emulator, _: bytes) -> _Result:
+def _revoke(emulator: Controllable, _: bytes) -> _Result:
     return 200, {"revoked": emulator.revoke_tokens()}
 
 
-def _requests(emulator: Emulator, _: bytes) -> _Result:
+def _requests(emulator: Controllable, _: bytes) -> _Result:
     return 200, {"requests": emulator.requests()}
 
 
-def _clear_requests(emulator: Emulator, _: bytes) -> _Result:
+def _clear_requests(emulator: Controllable, _: bytes) -> _Result:
     emulator.clear_requests()
     return 200, {}
 
 
-def _stats(emulator: Emulator, _: bytes) -> _Result:
+def _stats(emulator: Controllable, _: bytes) -> _Result:
     return 200, emulator.stats()
 
 
-def _reset(emulator: Emulator, _: bytes) -> _Result:
+def _reset(emulator: Controllable, _: bytes) -> _Result:
     emulator.reset()
     return 200, {}
 
@@ -86,7 +100,7 @@ _ROUTES: dict[bytes, dict[str, _Handler]] = {
 _USER_PREFIX = b"/users/"
 
 
-def _user(emulator: Emulator, raw_user_id: bytes) -> _Result:
+def _user(emulator: Controllable, raw_user_id: bytes) -> _Result:
     try:
         user = emulator.user(unquote_to_bytes(raw_user_id).decode("utf-8"))
     except UnicodeDecodeError:
@@ -95,7 +109,7 @@ def _user(emulator: Emulator, raw_user_id: bytes) -> _Result:
 
 
 def answer(
-    emulator: Emulator, method: str, route: bytes, body: bytes
+    emulator: Controllable, method: str, route: bytes, body: bytes
 ) -> tuple[int, Any, str | None]:
     """Run one control request; return its status, JSON body and, for 405, the allowed methods.
 

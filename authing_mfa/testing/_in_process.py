@@ -15,7 +15,7 @@ import contextlib
 import anyio
 import httpx
 
-from ._asgi import ASGIApp, DropConnection, Message
+from ._asgi import ASGIApp, DropConnection, Message, http_scope, whole_body_receiver
 
 _DISCONNECTED = "Server disconnected without sending a response."
 
@@ -38,29 +38,14 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
             httpx.ReadTimeout: the app took longer than the request's read timeout.
         """
         body = await request.aread()
-        raw_path, _, query = request.url.raw_path.partition(b"?")
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "method": request.method,
-            "scheme": request.url.scheme,
-            "path": request.url.path,
-            "raw_path": raw_path,
-            "query_string": query,
-            "root_path": "",
-            "headers": [(name.lower(), value) for name, value in request.headers.raw],
-            "client": ("127.0.0.1", 0),
-            "server": (request.url.host, request.url.port),
-        }
-        request_sent = False
-
-        async def receive() -> Message:
-            nonlocal request_sent
-            if request_sent:
-                return {"type": "http.disconnect"}
-            request_sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        scope = http_scope(
+            method=request.method,
+            target=request.url.raw_path,
+            headers=request.headers.raw,
+            scheme=request.url.scheme,
+            client=("127.0.0.1", 0),
+            server=(request.url.host, request.url.port),
+        )
 
         status = 500
         headers: list[tuple[bytes, bytes]] = []
@@ -77,7 +62,7 @@ class EmulatorTransport(httpx.AsyncBaseTransport):
         deadline = contextlib.nullcontext() if timeout is None else anyio.fail_after(timeout)
         try:
             with deadline:
-                await self._app(scope, receive, send)
+                await self._app(scope, whole_body_receiver(body), send)
         except DropConnection:
             raise httpx.RemoteProtocolError(_DISCONNECTED, request=request) from None
         except TimeoutError:

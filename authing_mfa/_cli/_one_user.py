@@ -8,14 +8,7 @@ history and the process list; the optional recovery code comes from
 
 from __future__ import annotations
 
-__all__ = [
-    "ENV_TOTP_RECOVERY_CODE",
-    "ENV_TOTP_SECRET",
-    "cli_message",
-    "import_one",
-    "status",
-    "unbind",
-]
+__all__ = ["ENV_TOTP_RECOVERY_CODE", "ENV_TOTP_SECRET", "import_one", "status", "unbind"]
 
 import getpass
 import json
@@ -26,26 +19,16 @@ from typing import TextIO, TypeVar
 
 import anyio
 
-from ._async_client import AsyncMfaClient
-from ._errors import AuthingMfaError, InvalidArgumentError
-from ._records import TotpRecord, check_record
+from authing_mfa._async_client import AsyncMfaClient
+from authing_mfa._bulk_rows import TotpRecord, check_record
+from authing_mfa._errors import AuthingMfaError, InvalidArgumentError
+
+from ._exit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, cli_message
 
 ENV_TOTP_SECRET = "AUTHING_TOTP_SECRET"  # noqa: S105 - a variable's name
 ENV_TOTP_RECOVERY_CODE = "AUTHING_TOTP_RECOVERY_CODE"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 T = TypeVar("T")
-
-
-def cli_message(exc: Exception) -> str:
-    """Return a settings error's message, naming the command's flags and variables."""
-    text = str(exc)
-    if text.startswith("credentials are required"):
-        return (
-            "the user pool secret is required: set AUTHING_USERPOOL_SECRET "
-            "(it is never taken from a flag, which would show in the process list)"
-        )
-    return text.replace("pass user_pool_id=...", "pass --user-pool-id")
 
 
 def _run(

@@ -1,8 +1,8 @@
-"""The aiohttp stack: the default under asyncio, for its speed under concurrency (see _wire)."""
+"""The aiohttp stack: the default under asyncio, for its speed under concurrency (see `_http`)."""
 
 from __future__ import annotations
 
-__all__ = ["AiohttpWire"]
+__all__ = ["AiohttpStack"]
 
 import asyncio
 import urllib.request
@@ -13,9 +13,10 @@ import aiohttp
 import httpx
 from yarl import URL
 
-from ._config import Settings
-from ._errors import ConnectionError, TimeoutError, TransportError  # noqa: A004
-from ._wire import Reply
+from authing_mfa._errors import ConnectionError, TimeoutError, TransportError  # noqa: A004
+from authing_mfa._settings import Settings
+
+from ._interface import Reply
 
 
 class AiohttpReply:
@@ -37,7 +38,7 @@ class AiohttpReply:
         return 300 <= self.status_code < 400 and "location" in self.headers  # noqa: PLR2004
 
 
-class AiohttpWire:
+class AiohttpStack:
     """Sends through one `aiohttp.ClientSession`, opened on first use in the running loop.
 
     The session verifies TLS with the same certificates httpx would use, keeps at most
@@ -87,7 +88,7 @@ class AiohttpWire:
         body: bytes | None,
         timeout: float,
     ) -> Reply:
-        """Send a request through aiohttp; see `Wire.send`."""
+        """Send a request through aiohttp; see `HttpStack.send`."""
         session = self._session or self._open()
         options: dict[str, Any] = {
             "headers": headers,

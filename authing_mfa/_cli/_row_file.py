@@ -18,7 +18,7 @@ from typing import Literal
 
 import attrs
 
-from ._records import TotpRecord
+from authing_mfa._bulk_rows import TotpRecord
 
 Format = Literal["csv", "jsonl"]
 COLUMNS = ("userId", "secret", "recoveryCode")

@@ -11,13 +11,13 @@ from urllib.parse import quote
 
 import httpx
 
-from ._faults import Action, Fault, fault_to_json
+from ._faults import Fault, FaultMethods, fault_to_json
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
 
-class EmulatorControl:
+class EmulatorControl(FaultMethods):
     """Drives an emulator through its control API, with the methods `Emulator` has.
 
     ::
@@ -89,30 +89,6 @@ class EmulatorControl:
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         return result
-
-    def add_fault(
-        self,
-        *,
-        path: str = "*",
-        method: str | None = None,
-        times: int | None = 1,
-        status: int | None = None,
-        retry_after: float | str | None = None,
-        delay: float = 0.0,
-        action: Action = "respond",
-    ) -> Fault:
-        """Misbehave for the next *times* requests matching *method* and *path*; see `Fault`."""
-        fault = Fault(
-            path=path,
-            method=method,
-            times=times,
-            status=status,
-            retry_after=retry_after,
-            delay=delay,
-            action=action,
-        )
-        self.add_faults([fault])
-        return fault
 
     def add_faults(self, faults: Iterable[Fault | Mapping[str, Any]]) -> None:
         """Queue several faults, as `Fault` or as camelCase objects; all or none are queued."""

@@ -1,6 +1,6 @@
 """The ``authing-mfa`` command: argument parsing only; each command lives in its own module.
 
-Exit codes: 0 success, 1 some work failed, 2 usage or configuration errors.
+Exit codes (`_exit`): 0 success, 1 some work failed, 2 usage or configuration errors.
 
 Credentials come from ``--user-pool-id`` and ``--host`` or ``$AUTHING_USERPOOL_ID`` and
 ``$AUTHING_HOST``; the pool secret only from ``$AUTHING_USERPOOL_SECRET``, never a flag, which
@@ -16,9 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from ._exit import EXIT_OK, EXIT_USAGE
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -28,16 +26,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from .testing import serve  # noqa: PLC0415
+    # The emulator's own command line parses the rest: one definition of its options.
+    from authing_mfa.testing._command import main as emulator_main  # noqa: PLC0415
 
-    serve(
-        host=args.host,
-        port=args.port,
-        user_pool_id=args.user_pool_id,
-        secret=args.secret,
-        users=args.users,
-        token_ttl=args.token_ttl,
-    )
+    emulator_main(args.emulator_args, prog="authing-mfa emulator")
     return EXIT_OK
 
 
@@ -53,13 +45,13 @@ def _settings(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from ._cli_user import status  # noqa: PLC0415
+    from ._one_user import status  # noqa: PLC0415
 
     return status(args.user_id, _settings(args), as_json=args.json)
 
 
 def _unbind(args: argparse.Namespace) -> int:
-    from ._cli_user import unbind  # noqa: PLC0415
+    from ._one_user import unbind  # noqa: PLC0415
 
     return unbind(args.user_id, args.type, _settings(args))
 
@@ -72,10 +64,10 @@ def _import_totp(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     if args.user_id is not None:
-        from ._cli_user import import_one  # noqa: PLC0415
+        from ._one_user import import_one  # noqa: PLC0415
 
         return import_one(args.user_id, _settings(args))
-    from ._cli_import import ImportOptions, run_import_file  # noqa: PLC0415
+    from ._import_file import ImportOptions, run_import_file  # noqa: PLC0415
 
     options = ImportOptions(
         source=args.source,
@@ -185,13 +177,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--users", type=_positive_int, default=20, help="sample users (20)")
     demo.set_defaults(run=_demo)
 
-    emulator = commands.add_parser("emulator", help="serve the Authing emulator on loopback")
-    emulator.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    emulator.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one")
-    emulator.add_argument("--user-pool-id", help="the pool's id (generated when not given)")
-    emulator.add_argument("--secret", help="the pool's secret (generated when not given)")
-    emulator.add_argument("--users", type=int, default=0, help="users to create")
-    emulator.add_argument("--token-ttl", type=float, help="token lifetime in seconds (a week)")
+    # Its options are the emulator's own (authing_mfa.testing), parsed by it: see main().
+    emulator = commands.add_parser(
+        "emulator", help="serve the Authing emulator on loopback", add_help=False
+    )
     emulator.set_defaults(run=_emulator)
 
     _add_user_commands(commands, _api_options())
@@ -224,7 +213,12 @@ def _positive_float(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line *argv* (default: ``sys.argv[1:]``); return the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "emulator":
+        args.emulator_args = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     run: Callable[[argparse.Namespace], int] = args.run
     return run(args)
 

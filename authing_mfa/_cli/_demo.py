@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, TextIO
 
 import anyio
 
-from ._async_client import AsyncMfaClient
-from ._errors import NotFoundError
-from ._models import MfaType
+from authing_mfa._async_client import AsyncMfaClient
+from authing_mfa._errors import NotFoundError
+from authing_mfa._models import MfaType
 
 if TYPE_CHECKING:
-    from .testing import Emulator
+    from authing_mfa.testing import Emulator
 
 
 def run_demo(users: int = 20, out: TextIO = sys.stdout) -> int:
     """Run the demo, writing to *out*; return the process exit code (0 when all went well)."""
-    from .testing import Emulator, run_server  # noqa: PLC0415 - only the demo needs it
+    from authing_mfa.testing import Emulator, run_server  # noqa: PLC0415 - only the demo needs it
 
     emulator = Emulator()
     user_ids = emulator.add_users(f"demo-user-{n:03d}" for n in range(1, users + 1))

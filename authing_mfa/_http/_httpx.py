@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-__all__ = ["HttpxWire"]
+__all__ = ["HttpxStack"]
 
 from collections.abc import Mapping
 
 import httpx
 
-from ._config import Settings
-from ._errors import ConnectionError, TimeoutError, TransportError  # noqa: A004
-from ._wire import Reply
+from authing_mfa._errors import ConnectionError, TimeoutError, TransportError  # noqa: A004
+from authing_mfa._settings import Settings
+
+from ._interface import Reply
 
 
-class HttpxWire:
+class HttpxStack:
     """Sends through an `httpx.AsyncClient`: ours (closed by `aclose`) or the caller's."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        transport: httpx.AsyncBaseTransport | None,
-        http_client: httpx.AsyncClient | None,
-    ) -> None:
-        self._owned = http_client is None
-        self._client = http_client or httpx.AsyncClient(
-            transport=transport,
+    def __init__(self, settings: Settings) -> None:
+        self._owned = settings.http_client is None
+        self._client = settings.http_client or httpx.AsyncClient(
+            transport=settings.transport,
             limits=settings.limits,
-            timeout=settings.timeout,
+            timeout=settings.retry.timeout,
             # A redirect to another host would carry the bearer token there.
             follow_redirects=False,
         )
@@ -40,7 +35,7 @@ class HttpxWire:
         body: bytes | None,
         timeout: float,
     ) -> Reply:
-        """Send a request through httpx; see `Wire.send`."""
+        """Send a request through httpx; see `HttpStack.send`."""
         try:
             return await self._client.request(
                 method,

@@ -1,0 +1,96 @@
+"""The three operations, as both clients run them: check the input, call the API, read the answer.
+
+`Operations` is what `AsyncMfaClient` awaits and what `MfaClient` runs on its shared loop: one
+object per client, over one `Pipeline`. The clients only forward to it, so the two behave
+the same by construction.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Operations"]
+
+from typing import Any, TypeVar
+
+from ._bulk_rows import ImportOutcome, as_record, check_record
+from ._errors import AuthingMfaError
+from ._models import MfaStatus, MfaType, TotpAuthenticator
+from ._pipeline import Pipeline
+from ._protocol import IMPORT_TOTP_PATH, MFA_BOUND_PATH
+from ._settings import Settings
+from ._validation import (
+    check_mfa_type,
+    check_optional_text,
+    check_totp_secret,
+    check_user_id,
+    user_id_path_segment,
+)
+
+T = TypeVar("T")
+
+
+class Operations:
+    """The management MFA operations of one client, over its request pipeline.
+
+    Lifetime and concurrency: as `Pipeline`; `aclose` closes its connection pool.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.pipeline = Pipeline(settings)
+
+    async def get_status(self, user_id: str) -> MfaStatus:
+        """Return which MFA factors *user_id* has bound; see `AsyncMfaClient.get_status`."""
+        path = MFA_BOUND_PATH.format(user_id=user_id_path_segment(user_id))
+        return _structure(await self.pipeline.request("GET", path), MfaStatus)
+
+    async def unassociate_mfa(self, user_id: str, mfa_type: MfaType | str) -> bool:
+        """Unbind a factor from *user_id*; see `AsyncMfaClient.unassociate_mfa`."""
+        path = MFA_BOUND_PATH.format(user_id=user_id_path_segment(user_id))
+        factor = check_mfa_type(mfa_type)
+        await self.pipeline.request("DELETE", path, params={"type": factor.value})
+        return True
+
+    async def import_totp(
+        self,
+        user_id: str,
+        secret: str,
+        *,
+        recovery_code: str | None = None,
+        validate_secret: bool = True,
+    ) -> TotpAuthenticator:
+        """Give *user_id* a TOTP key; see `AsyncMfaClient.import_totp`."""
+        body: dict[str, object] = {
+            "userId": check_user_id(user_id),
+            "secret": check_totp_secret(secret, validate=validate_secret),
+        }
+        if (code := check_optional_text(recovery_code, "recovery_code")) is not None:
+            body["recoveryCode"] = code
+        data = await self.pipeline.request("POST", IMPORT_TOTP_PATH, json=body)
+        return _structure(data, TotpAuthenticator)
+
+    async def import_row(self, index: int, item: object) -> ImportOutcome:
+        """Import one record of a bulk import and return its outcome; never raise for the row.
+
+        Raises:
+            TypeError: *item* is not a record at all (a programming error, not a bad row).
+        """
+        record = as_record(item)
+        try:
+            checked = check_record(record)
+            authenticator = await self.import_totp(
+                checked.user_id, checked.secret, recovery_code=checked.recovery_code
+            )
+        except AuthingMfaError as exc:
+            return ImportOutcome(index=index, record=record, error=exc)
+        return ImportOutcome(index=index, record=record, authenticator=authenticator)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (not a caller-supplied ``http_client``). Idempotent."""
+        await self.pipeline.aclose()
+
+
+def _structure(data: Any, cls: type[T]) -> T:  # noqa: ANN401 - an envelope's data
+    # cattrs and the converter it generates load on the first answer, not with the package:
+    # they are a third of what `import authing_mfa` adds to `import httpx`.
+    from ._converter import structure  # noqa: PLC0415
+
+    return structure(data, cls)
