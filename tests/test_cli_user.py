@@ -119,3 +119,19 @@ def test_demo_and_emulator_commands_are_still_offered(capsys):
     out = capsys.readouterr().out
     for command in ("demo", "emulator", "status", "unbind", "import-totp"):
         assert command in out
+
+
+def test_both_emulator_commands_take_the_same_options(capsys):
+    """``authing-mfa emulator`` and ``python -m authing_mfa.testing`` share one definition."""
+    from authing_mfa.testing._command import main as emulator_main
+
+    def options(call):
+        with pytest.raises(SystemExit):
+            call()
+        text = capsys.readouterr().out
+        return text[text.index("options:") :]
+
+    assert options(lambda: main(["emulator", "--help"])) == options(
+        lambda: emulator_main(["--help"], prog="authing-mfa emulator")
+    )
+    assert "AUTHING_MFA_EMULATOR_SECRET" in options(lambda: main(["emulator", "--help"]))
