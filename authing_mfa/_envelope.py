@@ -1,5 +1,6 @@
-"""Reading Authing's answers: the ``{code, message, data}`` envelope, and errors from statuses.
+"""Reading Authing's answers: envelopes, the token query's answer, errors from statuses.
 
+REST answers are ``{code, message, data}`` envelopes; the token query answers GraphQL.
 Business errors mostly arrive as HTTP 200 with ``code != 200``; gateways answer 429 and 5xx
 with any body, HTML included. This module turns each answer into its ``data`` or into the
 right exception from `_errors`, keeping the code, message, HTTP status and request id.
@@ -7,7 +8,7 @@ right exception from `_errors`, keeping the code, message, HTTP status and reque
 
 from __future__ import annotations
 
-__all__ = ["decode", "error_for", "is_token_refusal", "request_id_of"]
+__all__ = ["decode", "decode_token_answer", "error_for", "is_token_refusal", "request_id_of"]
 
 import json
 import math
@@ -138,3 +139,54 @@ def _retry_after(value: str | None) -> float | None:
     if math.isnan(seconds):
         return None
     return max(seconds, 0.0)
+
+
+def decode_token_answer(response: Reply) -> tuple[str, float]:
+    """Read the ``accessToken`` query's answer: the token and its lifetime in seconds.
+
+    Raises:
+        AuthenticationError: the answer carries GraphQL ``errors`` (the credentials were
+            refused), with the first error's code and message.
+        ApiError: an HTTP error status without a GraphQL body (429, 5xx...).
+        ResponseValidationError: the answer is neither a token nor an error.
+    """
+    try:
+        body: Any = json.loads(response.content)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        decode(response)  # raises the error the status means, or ResponseValidationError
+        raise ResponseValidationError("the token answer is not a JSON object")  # pragma: no cover
+    errors = body.get("errors")
+    if errors:
+        raise _graphql_error(response, errors)
+    data = body.get("data")
+    answer = data.get("accessToken") if isinstance(data, dict) else None
+    if not isinstance(answer, dict):
+        raise ResponseValidationError("the token answer has no data.accessToken object")
+    value, exp, iat = answer.get("accessToken"), answer.get("exp"), answer.get("iat")
+    if not isinstance(value, str) or not value:
+        raise ResponseValidationError("the token answer's accessToken is not a string")
+    for name, field in (("exp", exp), ("iat", iat)):
+        if isinstance(field, bool) or not isinstance(field, (int, float)):
+            raise ResponseValidationError(f"the token answer's {name} is not a number")
+    lifetime = float(exp) - float(iat)  # type: ignore[arg-type]
+    if lifetime <= 0:
+        raise ResponseValidationError("the token answer's exp is not after its iat")
+    return value, lifetime
+
+
+def _graphql_error(response: Reply, errors: object) -> AuthenticationError:
+    first = errors[0] if isinstance(errors, list) and errors else errors
+    detail = first.get("message") if isinstance(first, dict) else None
+    code, message = response.status_code, "the user pool id or secret was refused"
+    if isinstance(detail, dict):
+        if type(detail.get("code")) is int:
+            code = detail["code"]
+        if isinstance(detail.get("message"), str):
+            message = detail["message"]
+    elif isinstance(detail, str):
+        message = detail
+    return AuthenticationError(
+        message, code=code, http_status=response.status_code, request_id=request_id_of(response)
+    )

@@ -15,17 +15,16 @@ a little later.
 
 from __future__ import annotations
 
-__all__ = ["ManagementTokens", "StaticToken", "Token", "TokenSource", "parse_token_answer"]
+__all__ = ["ManagementTokens", "StaticToken", "Token", "TokenSource"]
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from ._envelope import decode, request_id_of
-from ._errors import ApiError, AuthenticationError, ResponseValidationError, TransportError
+from ._envelope import decode_token_answer
+from ._errors import ApiError, ResponseValidationError, TransportError
 
 if TYPE_CHECKING:
     import anyio
@@ -115,7 +114,8 @@ class ManagementTokens:
             try:
                 self.fetches += 1
                 response = await self._fetch(timeout)
-                fresh = parse_token_answer(response, now=self._clock())
+                value, lifetime = decode_token_answer(response)
+                fresh = Token.arrived(value, lifetime, self._clock())
             except (ApiError, TransportError, ResponseValidationError) as exc:
                 if token is None or now >= token.expires_at:
                     raise
@@ -139,54 +139,3 @@ class ManagementTokens:
         if current is not None and current.value == token:
             self._token = None
         return True
-
-
-def parse_token_answer(response: Reply, *, now: float) -> Token:
-    """Read the ``accessToken`` query's answer into a `Token` that arrived at *now*.
-
-    Raises:
-        AuthenticationError: the answer carries GraphQL ``errors`` (the credentials were
-            refused), with the first error's code and message.
-        ApiError: an HTTP error status without a GraphQL body (429, 5xx...).
-        ResponseValidationError: the answer is neither a token nor an error.
-    """
-    try:
-        body: Any = json.loads(response.content)
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        decode(response)  # raises the error the status means, or ResponseValidationError
-        raise ResponseValidationError("the token answer is not a JSON object")  # pragma: no cover
-    errors = body.get("errors")
-    if errors:
-        raise _graphql_error(response, errors)
-    data = body.get("data")
-    answer = data.get("accessToken") if isinstance(data, dict) else None
-    if not isinstance(answer, dict):
-        raise ResponseValidationError("the token answer has no data.accessToken object")
-    value, exp, iat = answer.get("accessToken"), answer.get("exp"), answer.get("iat")
-    if not isinstance(value, str) or not value:
-        raise ResponseValidationError("the token answer's accessToken is not a string")
-    for name, field in (("exp", exp), ("iat", iat)):
-        if isinstance(field, bool) or not isinstance(field, (int, float)):
-            raise ResponseValidationError(f"the token answer's {name} is not a number")
-    lifetime = float(exp) - float(iat)  # type: ignore[arg-type]
-    if lifetime <= 0:
-        raise ResponseValidationError("the token answer's exp is not after its iat")
-    return Token.arrived(value, lifetime, now)
-
-
-def _graphql_error(response: Reply, errors: object) -> AuthenticationError:
-    first = errors[0] if isinstance(errors, list) and errors else errors
-    detail = first.get("message") if isinstance(first, dict) else None
-    code, message = response.status_code, "the user pool id or secret was refused"
-    if isinstance(detail, dict):
-        if type(detail.get("code")) is int:
-            code = detail["code"]
-        if isinstance(detail.get("message"), str):
-            message = detail["message"]
-    elif isinstance(detail, str):
-        message = detail
-    return AuthenticationError(
-        message, code=code, http_status=response.status_code, request_id=request_id_of(response)
-    )
