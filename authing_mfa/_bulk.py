@@ -21,16 +21,22 @@ Why a context manager and not a bare async generator: the workers live in a task
 an async generator that is abandoned after ``break`` is closed later by the event loop in
 another task, where leaving a task group's cancel scope raises (and, on asyncio, cancels the
 consumer). ``async with`` closes it in the task that opened it, at a point the caller sees.
+
+A row's failure never stops the others, except an error no other row can escape: refused pool
+credentials (`AuthenticationError`) or permissions (`PermissionDeniedError`). The first such
+outcome stops the reading of the input; the rows already in flight finish and are reported,
+and then iterating raises that error, so a million-row run with a wrong secret asks the server
+a handful of times, not a million.
 """
 
 from __future__ import annotations
 
-__all__ = ["BulkStream", "Gate", "check_bulk_options", "iterate_blocking"]
+__all__ = ["BulkStream", "Gate", "Outcome", "check_bulk_options", "iterate_blocking"]
 
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -40,13 +46,28 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _portal
-from ._errors import InvalidArgumentError
+from ._errors import AuthenticationError, InvalidArgumentError, PermissionDeniedError
 from ._retry import current_pacer
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-O = TypeVar("O")  # an outcome  # noqa: E741
+    from ._errors import AuthingMfaError
+
+
+class Outcome(Protocol):
+    """What the engine needs of an outcome: the error it ended with, if any."""
+
+    @property
+    def error(self) -> AuthingMfaError | None:
+        """Why the item failed, or ``None``."""
+
+
+O = TypeVar("O", bound=Outcome)  # noqa: E741
+
+# Errors no other row can escape: the pool's credentials, or its permissions, were refused.
+# One of them stops the run, instead of every remaining row asking the server again.
+_STOPS_THE_RUN = (AuthenticationError, PermissionDeniedError)
 
 
 class Gate:
@@ -149,7 +170,8 @@ class BulkStream(Generic[O]):
 
     Args:
         work: ``await work(index, item)`` handles one input item and returns its outcome; it
-            raises only for an item that is not a record at all, which ends the run.
+            raises only for an item that is not a record at all, which ends the run. An
+            outcome whose error no other row can escape stops the run (see above).
         records: the input, read one item at a time as workers free up.
         concurrency: how many items may be in flight at once.
         rate_limit: the most requests per second, shared by every worker; ``None``: no limit.
@@ -158,6 +180,9 @@ class BulkStream(Generic[O]):
 
     Raises:
         InvalidArgumentError: as `check_bulk_options`.
+        AuthenticationError, PermissionDeniedError: (while iterating) after the outcomes of
+            the rows in flight, when one of them ended so.
+        TypeError: (while iterating) an item is not a record.
     """
 
     def __init__(
@@ -180,6 +205,7 @@ class BulkStream(Generic[O]):
         self._receive: MemoryObjectReceiveStream[O | _Failure] | None = None
         self.gate: Gate = Gate(rate_limit)
         self.buffer: int = concurrency
+        self._stopped_by: AuthingMfaError | None = None
 
     async def __aenter__(self) -> Self:
         if self._task_group is not None:
@@ -236,17 +262,26 @@ class BulkStream(Generic[O]):
         # Every worker starts in a copy of this task's context, and so runs paced by the gate.
         current_pacer.set(self.gate)
         slots = anyio.Semaphore(self._concurrency)
-        failure: Exception | None = None
+        failure: BaseException | None = None
         with send:
             async with anyio.create_task_group() as workers:
+                items = self._iterate()
                 index = 0
                 try:
-                    async for item in self._iterate():
+                    # An item is read only once a slot is free, so none waits in memory.
+                    while True:
                         await slots.acquire()
+                        if self._stopped_by is not None:
+                            break
+                        try:
+                            item = await anext(items)
+                        except StopAsyncIteration:
+                            break
                         workers.start_soon(self._work, index, item, slots, send.clone())
                         index += 1
                 except Exception as exc:  # noqa: BLE001 - raised in the consumer, after the rows in flight
                     failure = exc
+            failure = failure or self._stopped_by
             if failure is not None:
                 await send.send(_Failure(failure))
 
@@ -272,6 +307,9 @@ class BulkStream(Generic[O]):
                 outcome: O | _Failure = await self._work_on(index, item)
             except Exception as exc:  # noqa: BLE001 - raised in the consumer
                 outcome = _Failure(exc)
+            else:
+                if isinstance(outcome.error, _STOPS_THE_RUN) and self._stopped_by is None:
+                    self._stopped_by = outcome.error
             try:
                 await send.send(outcome)
             finally:
@@ -302,6 +340,8 @@ def iterate_blocking(stream: BulkStream[O]) -> Iterator[O]:
     Closing the generator (``break`` in CPython, or ``close()``) cancels the work still in
     flight and returns once it has ended.
     """
+    send: MemoryObjectSendStream[O | _Failure]
+    receive: MemoryObjectReceiveStream[O | _Failure]
     send, receive = _portal.call(_handoff, stream.buffer)
     ended = threading.Event()
     future = _portal.start(_drive, stream, send, ended)
@@ -322,11 +362,9 @@ def iterate_blocking(stream: BulkStream[O]) -> Iterator[O]:
 
 async def _handoff(
     buffer: int,
-) -> tuple[
-    MemoryObjectSendStream[O | _Failure],
-    MemoryObjectReceiveStream[O | _Failure],
-]:
-    return anyio.create_memory_object_stream[O | _Failure](buffer)
+) -> tuple[MemoryObjectSendStream[Any], MemoryObjectReceiveStream[Any]]:
+    # Created in the event loop's thread, where anyio's streams belong.
+    return anyio.create_memory_object_stream[Any](buffer)
 
 
 async def _drive(
