@@ -124,8 +124,7 @@ def test_closing_from_one_thread_releases_a_loop_running_in_another(server, emul
     async def other_loop() -> None:
         await mfa.get_status("u1")
         used.set()
-        while not closed.is_set():
-            await asyncio.sleep(0.01)
+        await asyncio.to_thread(closed.wait, 10)
         await asyncio.sleep(0.1)  # the close scheduled in this loop runs meanwhile
 
     thread = threading.Thread(target=asyncio.run, args=(other_loop(),))
