@@ -35,7 +35,8 @@ async def test_a_refused_secret_stops_an_async_run_after_the_rows_in_flight(serv
             AsyncMfaClient(**options(server, emulator, secret="wrong")) as mfa,
             mfa.import_totp_many(rows(emulator, 2000), concurrency=8) as stream,
         ):
-            outcomes.extend([outcome async for outcome in stream])
+            async for outcome in stream:
+                outcomes.append(outcome)  # noqa: PERF401 - kept up to the error
 
     with pytest.raises(AuthenticationError):
         await run()
@@ -68,7 +69,8 @@ async def test_a_permission_refusal_stops_the_run(server, emulator):
             AsyncMfaClient(**options(server, emulator)) as mfa,
             mfa.import_totp_many(rows(emulator, 300), concurrency=4) as stream,
         ):
-            outcomes.extend([outcome async for outcome in stream])
+            async for outcome in stream:
+                outcomes.append(outcome)  # noqa: PERF401 - kept up to the error
 
     with pytest.raises(PermissionDeniedError):
         await run()
