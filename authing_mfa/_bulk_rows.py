@@ -21,7 +21,7 @@ import attrs
 from ._errors import AuthingMfaError
 from ._models import TotpAuthenticator
 from ._otpauth import is_otpauth_uri, secret_of_otpauth
-from ._validation import check_optional_text, check_totp_secret, check_user_id
+from ._validation import check_recovery_code, check_totp_secret, check_user_id
 
 
 @attrs.frozen
@@ -120,5 +120,5 @@ def check_record(record: TotpRecord, names: RowNames = LIBRARY_NAMES) -> TotpRec
     return TotpRecord(
         user_id,
         check_totp_secret(secret, argument=names.secret),
-        check_optional_text(record.recovery_code, names.recovery_code),
+        check_recovery_code(record.recovery_code, names.recovery_code),
     )

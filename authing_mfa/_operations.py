@@ -19,7 +19,7 @@ from ._protocol import IMPORT_TOTP_PATH, MFA_BOUND_PATH
 from ._settings import Settings
 from ._validation import (
     check_mfa_type,
-    check_optional_text,
+    check_recovery_code,
     check_totp_secret,
     check_user_id,
     user_id_path_segment,
@@ -62,7 +62,7 @@ class Operations:
             "userId": check_user_id(user_id),
             "secret": check_totp_secret(secret, validate=validate_secret),
         }
-        if (code := check_optional_text(recovery_code, "recovery_code")) is not None:
+        if (code := check_recovery_code(recovery_code)) is not None:
             body["recoveryCode"] = code
         data = await self.pipeline.request("POST", IMPORT_TOTP_PATH, json=body)
         return _structure(data, TotpAuthenticator)

@@ -39,7 +39,9 @@ ENV_SECRET = "AUTHING_USERPOOL_SECRET"  # noqa: S105 - a variable's name, not a 
 ENV_HOST = "AUTHING_HOST"
 SDK_VERSION_HEADER = f"python-authing-mfa:{__version__}"
 USER_AGENT = f"authing-mfa-python/{__version__}"
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# What an HTTP header value may not carry: controls (line breaks forge headers) and non-ASCII.
+_NOT_HEADER_TEXT = re.compile("[^\x20-\x7e]")
+_NOT_URL_TEXT = re.compile("[^\x21-\x7e]")
 
 T = TypeVar("T")
 
@@ -113,9 +115,14 @@ class Settings:
             ("tenant_id", tenant_id),
             ("lang", lang),
         ):
-            # These travel in headers, where a line break would forge another header.
-            if value is not None and _CONTROL.search(value):
-                raise InvalidArgumentError(f"{argument} must not contain control characters")
+            # These travel in headers, where a line break would forge another header, and
+            # which carry ASCII only: the HTTP stacks would each fail their own way.
+            if value is not None and (found := _NOT_HEADER_TEXT.search(value)) is not None:
+                kind = "control" if found.group() < "\x80" else "non-ASCII"
+                raise InvalidArgumentError(
+                    f"{argument} must not contain {kind} characters "
+                    f"(found one at index {found.start()}): it is sent in an HTTP header"
+                )
         return cls(
             user_pool_id=user_pool_id,
             secret=secret,
@@ -225,14 +232,26 @@ def _text(value: object, argument: str) -> str | None:
 
 
 def _host(host: str | None) -> str:
+    argument = "host" if host is not None else f"host (from {ENV_HOST})"
     host = (_text(host, "host") or os.environ.get(ENV_HOST) or DEFAULT_HOST).rstrip("/")
     try:
         url = httpx.URL(host)
-    except httpx.InvalidURL as exc:
-        raise InvalidArgumentError(f"host is not a valid URL: {exc}") from None
+    except httpx.InvalidURL:
+        # httpx's message may quote the URL, which may hold a password: not repeated here.
+        raise InvalidArgumentError(f"{argument} is not a valid URL") from None
+    if url.userinfo:
+        raise InvalidArgumentError(
+            f"{argument} must not contain a user name or password: the client authenticates "
+            "with the pool's secret, and a URL's credentials would show in logs"
+        )
     if url.scheme not in {"http", "https"} or not url.host:
         raise InvalidArgumentError(
-            f"host must be an http(s) URL such as {DEFAULT_HOST}, not {host!r}"
+            f"{argument} must be an http(s) URL such as {DEFAULT_HOST}, not {host!r}"
+        )
+    if url.query or url.fragment or _NOT_URL_TEXT.search(host):
+        raise InvalidArgumentError(
+            f"{argument} must be a base URL without query, fragment, spaces or control "
+            "characters (non-ASCII host names in their xn-- form)"
         )
     return host
 
