@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_HOST",
     "ENV_HOST",
+    "ENV_HTTP_BACKEND",
     "ENV_SECRET",
     "ENV_USER_POOL_ID",
     "Configured",
@@ -37,6 +38,8 @@ DEFAULT_HOST = "https://core.authing.cn"
 ENV_USER_POOL_ID = "AUTHING_USERPOOL_ID"
 ENV_SECRET = "AUTHING_USERPOOL_SECRET"  # noqa: S105 - a variable's name, not a secret
 ENV_HOST = "AUTHING_HOST"
+ENV_HTTP_BACKEND = "AUTHING_HTTP_BACKEND"
+HTTP_BACKENDS = ("auto", "httpx", "aiohttp")
 SDK_VERSION_HEADER = f"python-authing-mfa:{__version__}"
 USER_AGENT = f"authing-mfa-python/{__version__}"
 # What an HTTP header value may not carry: controls (line breaks forge headers) and non-ASCII.
@@ -61,6 +64,7 @@ class Settings:
     limits: httpx.Limits
     transport: httpx.AsyncBaseTransport | None
     http_client: httpx.AsyncClient | None
+    http_backend: str
     hooks: Hooks | None
 
     @classmethod
@@ -83,6 +87,7 @@ class Settings:
         limits: httpx.Limits | None,
         transport: httpx.AsyncBaseTransport | None,
         http_client: httpx.AsyncClient | None,
+        http_backend: str | None,
         on_request: Callable[[RequestEvent], object] | None,
         on_response: Callable[[ResponseEvent], object] | None,
     ) -> Settings:
@@ -142,6 +147,7 @@ class Settings:
             limits=_instance(limits, httpx.Limits, "limits") or httpx.Limits(max_connections=100),
             transport=_instance(transport, httpx.AsyncBaseTransport, "transport"),
             http_client=_instance(http_client, httpx.AsyncClient, "http_client"),
+            http_backend=_http_backend(http_backend, transport, http_client),
             hooks=Hooks.resolve(on_request, on_response),
         )
 
@@ -187,6 +193,7 @@ class Configured:
         limits: httpx.Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        http_backend: str | None = None,
         on_request: Callable[[RequestEvent], object] | None = None,
         on_response: Callable[[ResponseEvent], object] | None = None,
     ) -> None:
@@ -207,6 +214,7 @@ class Configured:
             limits=limits,
             transport=transport,
             http_client=http_client,
+            http_backend=http_backend,
             on_request=on_request,
             on_response=on_response,
         )
@@ -254,6 +262,23 @@ def _host(host: str | None) -> str:
             "characters (non-ASCII host names in their xn-- form)"
         )
     return host
+
+
+def _http_backend(value: str | None, transport: object, http_client: object) -> str:
+    argument = "http_backend"
+    if value is None:
+        value, argument = os.environ.get(ENV_HTTP_BACKEND) or "auto", ENV_HTTP_BACKEND
+    if value not in HTTP_BACKENDS:
+        shown = value if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(
+            f"{argument} must be one of {', '.join(HTTP_BACKENDS)}, not {shown!r}"
+        )
+    if value == "aiohttp" and (transport is not None or http_client is not None):
+        raise InvalidArgumentError(
+            f"{argument} is 'aiohttp', but transport and http_client are httpx's: "
+            "give neither, or use 'httpx' or 'auto'"
+        )
+    return value
 
 
 def _seconds(value: object, argument: str, *, zero: bool = False) -> float:
