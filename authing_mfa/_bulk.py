@@ -31,7 +31,7 @@ a handful of times, not a million.
 
 from __future__ import annotations
 
-__all__ = ["BulkStream", "Gate", "Outcome", "check_bulk_options", "iterate_blocking"]
+__all__ = ["BulkStream", "Gate", "HasError", "check_bulk_options", "iterate_blocking"]
 
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from ._errors import AuthingMfaError
 
 
-class Outcome(Protocol):
+class HasError(Protocol):
     """What the engine needs of an outcome: the error it ended with, if any."""
 
     @property
@@ -63,7 +63,7 @@ class Outcome(Protocol):
         """Why the item failed, or ``None``."""
 
 
-O = TypeVar("O", bound=Outcome)  # noqa: E741
+O = TypeVar("O", bound=HasError)  # noqa: E741
 
 # Errors no other row can escape: the pool's credentials, or its permissions, were refused.
 # One of them stops the run, instead of every remaining row asking the server again.
