@@ -127,7 +127,10 @@ class Operations:
 
 def _structure(data: Any, cls: type[T]) -> T:  # noqa: ANN401 - an envelope's data
     # cattrs and the converter it generates load on the first answer, not with the package:
-    # they are a third of what `import authing_mfa` adds to `import httpx`.
+    # they are a third of what `import authing_mfa` adds to `import httpx`. Later answers
+    # call the converter directly.
+    global _structure  # noqa: PLW0603
     from ._converter import structure  # noqa: PLC0415
 
+    _structure = structure
     return structure(data, cls)

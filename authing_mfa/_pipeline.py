@@ -79,6 +79,7 @@ class Pipeline:
         self._settings = settings
         self._retry = settings.retry
         self._headers = settings.headers()
+        self._authorized_headers: dict[str, str] = self._headers
         self._base = settings.host
         self._loops: PerLoop[_LoopPart] = PerLoop(self._open_part)
         self._hooks = settings.hooks
@@ -124,13 +125,10 @@ class Pipeline:
         """
         part = self._loops.find() or await self._loops.open()
         observed = self._hooks is not None
-        attempts = 0
 
-        async def attempt(timeout: float) -> Any:  # noqa: ANN401
-            nonlocal attempts
+        async def attempt(timeout: float, number: int) -> Any:  # noqa: ANN401
             if observed:
-                attempts += 1
-                current_attempt.set(attempts)
+                current_attempt.set(number)
             token = await self.tokens.get(timeout, part.flight)
             try:
                 return await self._authorized(part, token, method, path, params, json, timeout)
@@ -140,7 +138,7 @@ class Pipeline:
             token = await self.tokens.get(timeout, part.flight)
             return await self._authorized(part, token, method, path, params, json, timeout)
 
-        return await self._retry.run(attempt, lambda: f"{method} {path}")
+        return await self._retry.run(attempt, part.flight.clock.now, lambda: f"{method} {path}")
 
     async def _authorized(
         self,
@@ -152,7 +150,11 @@ class Pipeline:
         json: dict[str, object] | None,
         timeout: float,
     ) -> Any:  # noqa: ANN401
-        headers = {**self._headers, "authorization": f"Bearer {token}"}
+        headers = self._authorized_headers
+        if headers.get("authorization") != f"Bearer {token}":
+            # Built once per token, not per call: tokens live for days.
+            headers = {**self._headers, "authorization": f"Bearer {token}"}
+            self._authorized_headers = headers
         response = await self._sender(part, method, path, headers, params, json, timeout)
         return decode(response)
 

@@ -181,3 +181,25 @@ def test_any_header_setting_is_refused_or_sent_exactly(argument, value):
     }[argument]
     expected = f"Bearer {value}" if argument == "access_token" else value
     assert seen[-1].headers[header] == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    user_id=st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet="abcdefXYZ0123456789._~-", max_size=600),
+    )
+)
+def test_the_fast_path_for_plain_ids_encodes_as_the_full_check_does(user_id):
+    """A plain id skips the full check only where the full check would change nothing."""
+    from urllib.parse import quote
+
+    from authing_mfa._validation import check_user_id, user_id_path_segment
+
+    try:
+        expected = quote(check_user_id(user_id), safe="")
+    except InvalidArgumentError:
+        with pytest.raises(InvalidArgumentError):
+            user_id_path_segment(user_id)
+    else:
+        assert user_id_path_segment(user_id) == expected
