@@ -28,6 +28,7 @@ from ._hooks import RequestEvent, ResponseEvent, current_attempt
 from ._http import HttpStack, Reply, open_stack
 from ._loops import Clock, PerLoop
 from ._protocol import ACCESS_TOKEN_QUERY, TOKEN_PATH
+from ._retry import current_pacer
 from ._settings import Settings
 from ._token import Flight, ManagementTokens, StaticToken, TokenSource
 
@@ -155,6 +156,8 @@ class Pipeline:
             # Built once per token, not per call: tokens live for days.
             headers = {**self._headers, "authorization": f"Bearer {token}"}
             self._authorized_headers = headers
+        if (pacer := current_pacer.get()) is not None:
+            await pacer.hold()
         response = await self._sender(part, method, path, headers, params, json, timeout)
         return decode(response)
 
@@ -164,6 +167,8 @@ class Pipeline:
             raise RuntimeError("no secret to fetch a token with")
         variables = {"userPoolId": self._settings.user_pool_id, "secret": secret}
         part = self._loops.find() or await self._loops.open()
+        if (pacer := current_pacer.get()) is not None:
+            await pacer.hold()
         return await self._sender(
             part,
             "POST",

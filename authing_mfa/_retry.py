@@ -54,6 +54,9 @@ class Pacer(Protocol):
     async def wait(self) -> None:
         """Return when the next attempt may be sent."""
 
+    async def hold(self) -> None:
+        """Return when no pause is on: checked again just before each request is sent."""
+
     def pause(self, seconds: float) -> None:
         """Let no attempt through for *seconds*: the server asked every caller to wait."""
 
