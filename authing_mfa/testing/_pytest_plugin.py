@@ -18,8 +18,9 @@ One emulator and one loopback server serve the whole session: each test starts f
 state, and the pool id, secret and URL stay the same from test to test, so a client your
 application builds once from the environment keeps working in every test.
 
-Importing this module imports nothing beyond pytest; the emulator and the clients load when a
-test first asks for one of these fixtures.
+This module imports nothing beyond pytest: its fixtures import the emulator and the clients
+when a test first asks for one, and build no emulator or server before. (Python imports the
+packages above it, ``authing_mfa`` and ``authing_mfa.testing``, with it.)
 """
 
 from __future__ import annotations
