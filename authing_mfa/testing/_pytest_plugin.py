@@ -19,8 +19,9 @@ state, and the pool id, secret and URL stay the same from test to test, so a cli
 application builds once from the environment keeps working in every test.
 
 This module imports nothing beyond pytest: its fixtures import the emulator and the clients
-when a test first asks for one, and build no emulator or server before. (Python imports the
-packages above it, ``authing_mfa`` and ``authing_mfa.testing``, with it.)
+when a test first asks for one, and build no emulator or server before. Python imports the
+packages above it with it: ``authing_mfa`` (the clients) and ``authing_mfa.testing``, whose
+names load their modules on first use.
 """
 
 from __future__ import annotations
