@@ -1,56 +1,12 @@
-"""Fixtures shared by the SDK's tests: a respx router standing in for Authing, and clients on it."""
+"""Fixtures several folders share: the emulator on loopback."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-import httpx
 import pytest
-import respx
-from fakes import HOST, POOL_ID, POOL_SECRET, token_answer
 
-from authing_mfa import AsyncMfaClient, MfaClient
 from authing_mfa.testing import Emulator, RunningServer, run_server
-
-
-@pytest.fixture
-def api() -> respx.Router:
-    """A router answering the token query; tests add the REST routes they need."""
-    router = respx.Router(base_url=HOST, assert_all_called=False)
-    router.post("/graphql/v2", name="token").mock(return_value=token_answer())
-    return router
-
-
-@pytest.fixture
-def settings(api: respx.Router) -> dict[str, Any]:
-    """Constructor arguments for a client on *api*, with retries that do not wait."""
-    return {
-        "user_pool_id": POOL_ID,
-        "secret": POOL_SECRET,
-        "transport": httpx.MockTransport(api.async_handler),
-        "wait_initial": 0.001,
-        "wait_max": 0.001,
-    }
-
-
-@pytest.fixture
-def make_client(settings: dict[str, Any]) -> Callable[..., AsyncMfaClient]:
-    return lambda **overrides: AsyncMfaClient(**{**settings, **overrides})
-
-
-@pytest.fixture
-def make_sync_client(settings: dict[str, Any]) -> Iterator[Callable[..., MfaClient]]:
-    made: list[MfaClient] = []
-
-    def make(**overrides: Any) -> MfaClient:
-        client = MfaClient(**{**settings, **overrides})
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Helpers the tests import: fakes of Authing, README examples, connection counts, signals."""
