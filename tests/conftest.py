@@ -1,4 +1,9 @@
-"""Fixtures several folders share: the emulator on loopback."""
+"""Fixtures several folders share: a new emulator per test, and the same emulator on loopback.
+
+Each folder's conftest.py adds what only its tests need; a folder or module whose tests need
+other users than ``u1`` overrides `users`. Clients of these emulators take their settings from
+`support.clients.client_options`.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,20 @@ import pytest
 from authing_mfa.testing import Emulator, RunningServer, run_server
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningServer]:
-    """The emulator as a real server on loopback, one per test module."""
-    with run_server(Emulator()) as running:
-        yield running
+@pytest.fixture
+def users() -> list[str]:
+    """The ids of the users this test's emulator starts with."""
+    return ["u1"]
 
 
 @pytest.fixture
-def emulator(server: RunningServer) -> Emulator:
-    """The loopback server's emulator, emptied, with the user ``u1``."""
-    server.emulator.reset()
-    server.emulator.add_users(["u1"])
-    return server.emulator
+def emulator(users: list[str]) -> Emulator:
+    """A new emulator for this test: a pool of its own, holding `users`."""
+    return Emulator(users=users)
+
+
+@pytest.fixture
+def server(emulator: Emulator) -> Iterator[RunningServer]:
+    """This test's emulator served on loopback, from a thread of this process."""
+    with run_server(emulator) as running:
+        yield running

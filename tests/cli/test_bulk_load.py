@@ -7,10 +7,7 @@ import json
 import random
 from pathlib import Path
 
-import pytest
-
 from authing_mfa._cli import main
-from authing_mfa.testing import spawn_server
 
 ROWS = 10_000
 IMPORT_PATH = "/api/v2/mfa/totp/import"
@@ -30,23 +27,8 @@ def _fault_schedule(count: int) -> list[dict[str, object]]:
     return schedule
 
 
-@pytest.fixture(scope="module")
-def server():
-    with spawn_server() as running:
-        yield running
-
-
-@pytest.fixture
-def env(server, monkeypatch):
-    server.control.reset()
-    monkeypatch.setenv("AUTHING_HOST", server.url)
-    monkeypatch.setenv("AUTHING_USERPOOL_ID", server.user_pool_id)
-    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", server.secret)
-    return server
-
-
 def test_ten_thousand_rows_with_five_percent_faults_end_imported_or_reported(
-    env, tmp_path: Path, capsys
+    spawned_env, tmp_path: Path, capsys
 ):
     """All 10 000 rows end in the journal, and the emulator holds exactly the imported keys."""
     rng = random.Random(4)  # noqa: S311 - test data, not cryptography
@@ -56,8 +38,8 @@ def test_ten_thousand_rows_with_five_percent_faults_end_imported_or_reported(
     source.write_text(
         "userId,secret,recoveryCode\n" + "".join(f"{u},{keys[u]},\n" for u in user_ids)
     )
-    env.control.add_users(user_ids)
-    env.control.add_faults(_fault_schedule(ROWS // 20))
+    spawned_env.control.add_users(user_ids)
+    spawned_env.control.add_faults(_fault_schedule(ROWS // 20))
 
     code = main(
         [
@@ -73,12 +55,12 @@ def test_ten_thousand_rows_with_five_percent_faults_end_imported_or_reported(
     imported = {entry["userId"] for entry in rows if entry["outcome"] == "imported"}
     failed = {entry["userId"] for entry in rows if entry["outcome"] != "imported"}
     assert code == (1 if failed else 0)
-    requests = env.control.requests()
+    requests = spawned_env.control.requests()
     faulted = sum(1 for r in requests if r["path"] == IMPORT_PATH) - len(imported)
     assert faulted >= ROWS // 20  # every queued fault was met, so every row was retried through
     sample = rng.sample(sorted(imported), 300) + sorted(failed)
     for user_id in sample:
-        state = env.control.user(user_id)
+        state = spawned_env.control.user(user_id)
         if user_id in imported:
             assert state["totp"]["secret"] == keys[user_id]
         else:

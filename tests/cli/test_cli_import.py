@@ -12,7 +12,6 @@ import pytest
 from authing_mfa._cli import main
 from authing_mfa._cli_import import ImportOptions, run_import_file
 from authing_mfa._progress import Progress
-from authing_mfa.testing import Emulator, run_server
 
 KEYS = ["JBSWY3DPEHPK3PXP", "KRSXG5CTMVRXEZLU", "MFRGGZDFMZTWQ2LK", "GEZDGNBVGY3TQOJQ"]
 RECOVERY = "rc-0000-never-shown"
@@ -25,20 +24,9 @@ BAD_ROWS = {
 }
 
 
-@pytest.fixture(scope="module")
-def server():
-    with run_server(Emulator()) as running:
-        yield running
-
-
 @pytest.fixture
-def emulator(server, monkeypatch):
-    server.emulator.reset()
-    server.emulator.add_users(["u0", "u1", "u2", "u3"])
-    monkeypatch.setenv("AUTHING_HOST", server.url)
-    monkeypatch.setenv("AUTHING_USERPOOL_ID", server.emulator.user_pool_id)
-    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", server.emulator.secret)
-    return server.emulator
+def users():
+    return ["u0", "u1", "u2", "u3"]
 
 
 @pytest.fixture
@@ -67,7 +55,7 @@ def _rows(path: Path) -> list[dict]:
     return rows
 
 
-def test_dry_run_sends_no_request(emulator, mixed_csv):
+def test_dry_run_sends_no_request(emulator, authing_env, mixed_csv):
     """--dry-run checks every row and leaves the emulator's request journal empty."""
     emulator.clear_requests()
     assert main(["import-totp", "--from", str(mixed_csv), "--dry-run"]) == 1
@@ -84,7 +72,9 @@ def test_dry_run_needs_no_credentials(mixed_csv, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize(("line", "reason"), [(n, r) for n, (_, _, r) in BAD_ROWS.items()])
-def test_dry_run_reports_each_bad_row_by_line_and_reason(emulator, mixed_csv, capsys, line, reason):
+def test_dry_run_reports_each_bad_row_by_line_and_reason(
+    emulator, authing_env, mixed_csv, capsys, line, reason
+):
     """Each bad row (empty id, non-base32, bad otpauth, duplicate id) is reported on its line."""
     main(["import-totp", "--from", str(mixed_csv), "--dry-run"])
     out = capsys.readouterr().out
@@ -92,7 +82,9 @@ def test_dry_run_reports_each_bad_row_by_line_and_reason(emulator, mixed_csv, ca
     assert reason in report
 
 
-def test_an_import_journals_every_row_once_and_imports_the_good_ones(emulator, mixed_csv):
+def test_an_import_journals_every_row_once_and_imports_the_good_ones(
+    emulator, authing_env, mixed_csv
+):
     """Good rows are imported with their keys; every row has one journal line with its outcome."""
     assert main(["import-totp", "--from", str(mixed_csv), "--quiet"]) == 1
     rows = _rows(mixed_csv.with_name("users.csv.journal.jsonl"))
@@ -111,7 +103,9 @@ def test_an_import_journals_every_row_once_and_imports_the_good_ones(emulator, m
     assert emulator.user("u2")["totp"] is None
 
 
-def test_no_key_or_recovery_code_appears_in_output_journal_or_failures(emulator, mixed_csv, capsys):
+def test_no_key_or_recovery_code_appears_in_output_journal_or_failures(
+    emulator, authing_env, mixed_csv, capsys
+):
     """Neither the keys nor the recovery code of the file appear in anything the command writes."""
     main(["import-totp", "--from", str(mixed_csv)])
     captured = capsys.readouterr()
@@ -126,14 +120,14 @@ def test_no_key_or_recovery_code_appears_in_output_journal_or_failures(emulator,
             assert secret not in text
 
 
-def test_the_failures_file_lists_the_failed_rows_only(emulator, mixed_csv):
+def test_the_failures_file_lists_the_failed_rows_only(emulator, authing_env, mixed_csv):
     """The failures file names each failed or invalid row by line, user id and reason."""
     main(["import-totp", "--from", str(mixed_csv), "--quiet"])
     failures = _rows(mixed_csv.with_name("users.csv.failures.jsonl"))
     assert [(e["line"], e["outcome"]) for e in failures] == [(n, "invalid") for n in BAD_ROWS]
 
 
-def test_only_imports_the_rows_a_failures_file_names(emulator, tmp_path):
+def test_only_imports_the_rows_a_failures_file_names(emulator, authing_env, tmp_path):
     """--only FAILURES retries just the rows listed there, reading their keys from the file."""
     source = tmp_path / "users.csv"
     source.write_text(f"userId,secret\nu0,{KEYS[0]}\nnobody,{KEYS[1]}\nu2,{KEYS[2]}\n")
@@ -146,7 +140,7 @@ def test_only_imports_the_rows_a_failures_file_names(emulator, tmp_path):
     assert [r["body"]["userId"] for r in _imports(emulator)] == ["nobody"]
 
 
-def test_resume_skips_imported_rows_and_retries_failed_ones(emulator, tmp_path):
+def test_resume_skips_imported_rows_and_retries_failed_ones(emulator, authing_env, tmp_path):
     """--resume sends only the rows the journal does not show imported."""
     source = tmp_path / "users.csv"
     source.write_text(f"userId,secret\nu0,{KEYS[0]}\nlate,{KEYS[1]}\n")
@@ -157,7 +151,7 @@ def test_resume_skips_imported_rows_and_retries_failed_ones(emulator, tmp_path):
     assert [r["body"]["userId"] for r in _imports(emulator)] == ["late"]
 
 
-def test_a_second_run_without_resume_is_refused(emulator, tmp_path, capsys):
+def test_a_second_run_without_resume_is_refused(emulator, authing_env, tmp_path, capsys):
     """A journal that already records rows is not appended to without --resume: exit 2."""
     source = tmp_path / "users.csv"
     source.write_text(f"userId,secret\nu0,{KEYS[0]}\n")
@@ -166,7 +160,7 @@ def test_a_second_run_without_resume_is_refused(emulator, tmp_path, capsys):
     assert "pass --resume" in capsys.readouterr().err
 
 
-def test_resume_refuses_a_file_changed_under_the_journal(emulator, tmp_path, capsys):
+def test_resume_refuses_a_file_changed_under_the_journal(emulator, authing_env, tmp_path, capsys):
     """If a journaled line now holds another user, --resume exits 2 instead of guessing."""
     source = tmp_path / "users.csv"
     source.write_text(f"userId,secret\nu0,{KEYS[0]}\n")
@@ -176,7 +170,7 @@ def test_resume_refuses_a_file_changed_under_the_journal(emulator, tmp_path, cap
     assert "file changed" in capsys.readouterr().err
 
 
-def test_resume_reads_a_journal_whose_last_line_a_kill_cut_short(emulator, tmp_path):
+def test_resume_reads_a_journal_whose_last_line_a_kill_cut_short(emulator, authing_env, tmp_path):
     """A truncated last journal line is ignored, and the next run starts on a fresh line."""
     source = tmp_path / "users.csv"
     source.write_text(f"userId,secret\nu0,{KEYS[0]}\nu1,{KEYS[1]}\n")
@@ -187,7 +181,7 @@ def test_resume_reads_a_journal_whose_last_line_a_kill_cut_short(emulator, tmp_p
     assert [e["line"] for e in _rows(journal) if e["outcome"] == "imported"] == [2, 3]
 
 
-def test_json_lines_input_is_imported(emulator, tmp_path):
+def test_json_lines_input_is_imported(emulator, authing_env, tmp_path):
     """A JSON Lines file with userId, secret and recoveryCode keys is imported like CSV."""
     source = tmp_path / "users.jsonl"
     source.write_text(
@@ -199,7 +193,7 @@ def test_json_lines_input_is_imported(emulator, tmp_path):
     assert (bad["line"], bad["message"]) == (3, "is not a JSON object")
 
 
-def test_a_csv_without_the_secret_column_is_a_usage_error(emulator, tmp_path, capsys):
+def test_a_csv_without_the_secret_column_is_a_usage_error(emulator, authing_env, tmp_path, capsys):
     """A header lacking the secret column exits 2 naming it."""
     source = tmp_path / "users.csv"
     source.write_text("userId,key\nu0,x\n")
@@ -224,7 +218,7 @@ def test_the_secret_is_not_accepted_as_a_flag(capsys):
     assert exit_info.value.code == 2
 
 
-def test_plain_progress_lines_when_not_a_terminal(emulator, mixed_csv):
+def test_plain_progress_lines_when_not_a_terminal(emulator, authing_env, mixed_csv):
     """Without a terminal, progress is plain lines with done/total, rate, ETA and failures."""
     err = io.StringIO()
     run_import_file(ImportOptions(source=mixed_csv, dry_run=True), out=io.StringIO(), err=err)

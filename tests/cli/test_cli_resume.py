@@ -12,18 +12,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from authing_mfa._cli import main
-from authing_mfa.testing import spawn_server
 
 ROWS = 1000
-
-
-@pytest.fixture
-def server():
-    with spawn_server() as running:
-        yield running
 
 
 def _journal_rows(path: Path) -> list[dict]:
@@ -38,17 +29,19 @@ def _journal_rows(path: Path) -> list[dict]:
     return rows
 
 
-def test_a_run_killed_and_resumed_imports_every_row_exactly_once(server, tmp_path, monkeypatch):
+def test_a_run_killed_and_resumed_imports_every_row_exactly_once(
+    spawned_server, tmp_path, monkeypatch
+):
     """After SIGKILL and --resume, each user holds its row's key and has one imported line."""
     keys = {f"user-{n:04d}": base64.b32encode(os.urandom(10)).decode() for n in range(ROWS)}
     source = tmp_path / "users.csv"
     source.write_text("userId,secret\n" + "".join(f"{u},{k}\n" for u, k in keys.items()))
-    server.control.add_users(list(keys))
+    spawned_server.control.add_users(list(keys))
     env = {
         **os.environ,
-        "AUTHING_HOST": server.url,
-        "AUTHING_USERPOOL_ID": server.user_pool_id,
-        "AUTHING_USERPOOL_SECRET": server.secret,
+        "AUTHING_HOST": spawned_server.url,
+        "AUTHING_USERPOOL_ID": spawned_server.user_pool_id,
+        "AUTHING_USERPOOL_SECRET": spawned_server.secret,
     }
     journal = tmp_path / "users.csv.journal.jsonl"
     command = [sys.executable, "-m", "authing_mfa", "import-totp", "--from", str(source)]
@@ -76,4 +69,4 @@ def test_a_run_killed_and_resumed_imports_every_row_exactly_once(server, tmp_pat
     assert sorted(imported) == list(range(2, ROWS + 2))
     assert set(imported.values()) == {1}
     for user_id, key in keys.items():
-        assert server.control.user(user_id)["totp"]["secret"] == key
+        assert spawned_server.control.user(user_id)["totp"]["secret"] == key

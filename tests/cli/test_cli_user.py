@@ -8,40 +8,26 @@ import json
 import pytest
 
 from authing_mfa._cli import main
-from authing_mfa.testing import Emulator, run_server
 
 KEY = "JBSWY3DPEHPK3PXP"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with run_server(Emulator()) as running:
-        yield running
-
-
 @pytest.fixture
-def emulator(server, monkeypatch):
-    server.emulator.reset()
-    server.emulator.add_users(["alice"])
-    monkeypatch.setenv("AUTHING_HOST", server.url)
-    monkeypatch.setenv("AUTHING_USERPOOL_ID", server.emulator.user_pool_id)
-    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", server.emulator.secret)
-    monkeypatch.delenv("AUTHING_TOTP_SECRET", raising=False)
-    monkeypatch.delenv("AUTHING_TOTP_RECOVERY_CODE", raising=False)
-    return server.emulator
+def users():
+    return ["alice"]
 
 
 def _stdin(monkeypatch, text):
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
 
 
-def test_status_prints_each_factor(emulator, capsys):
+def test_status_prints_each_factor(emulator, authing_env, capsys):
     """status lists every factor the server reported, bound or not."""
     assert main(["status", "alice"]) == 0
     assert capsys.readouterr().out == "alice\n  FACE         not bound\n  OTP          not bound\n"
 
 
-def test_status_json_is_machine_readable(emulator, capsys):
+def test_status_json_is_machine_readable(emulator, authing_env, capsys):
     """status --json prints the user id and the factors as one JSON object."""
     emulator.add_users(["bob"])
     assert main(["status", "alice", "--json"]) == 0
@@ -51,13 +37,13 @@ def test_status_json_is_machine_readable(emulator, capsys):
     }
 
 
-def test_status_of_an_unknown_user_exits_1(emulator, capsys):
+def test_status_of_an_unknown_user_exits_1(emulator, authing_env, capsys):
     """A user the pool does not have is a failed command, not a usage error."""
     assert main(["status", "nobody"]) == 1
     assert "NotFoundError" in capsys.readouterr().err
 
 
-def test_import_reads_the_key_from_stdin(emulator, monkeypatch, capsys):
+def test_import_reads_the_key_from_stdin(emulator, authing_env, monkeypatch, capsys):
     """import-totp USER_ID takes the key from standard input and never prints it."""
     _stdin(monkeypatch, f"{KEY}\nrc-1\n")
     assert main(["import-totp", "alice"]) == 0
@@ -67,7 +53,7 @@ def test_import_reads_the_key_from_stdin(emulator, monkeypatch, capsys):
     assert KEY not in captured.out + captured.err
 
 
-def test_import_reads_the_key_from_the_environment(emulator, monkeypatch):
+def test_import_reads_the_key_from_the_environment(emulator, authing_env, monkeypatch):
     """$AUTHING_TOTP_SECRET is used before standard input."""
     monkeypatch.setenv("AUTHING_TOTP_SECRET", f"otpauth://totp/a?secret={KEY}")
     _stdin(monkeypatch, "")
@@ -75,7 +61,7 @@ def test_import_reads_the_key_from_the_environment(emulator, monkeypatch):
     assert emulator.user("alice")["totp"]["secret"] == KEY
 
 
-def test_import_without_a_key_exits_2(emulator, monkeypatch, capsys):
+def test_import_without_a_key_exits_2(emulator, authing_env, monkeypatch, capsys):
     """No key in the environment nor on stdin is a usage error naming where to give it."""
     _stdin(monkeypatch, "")
     assert main(["import-totp", "alice"]) == 2
@@ -88,7 +74,7 @@ def test_import_needs_a_user_or_a_file(capsys):
     assert "--from FILE" in capsys.readouterr().err
 
 
-def test_unbind_removes_the_factor(emulator, monkeypatch, capsys):
+def test_unbind_removes_the_factor(emulator, authing_env, monkeypatch, capsys):
     """unbind --type OTP deletes the user's TOTP key."""
     _stdin(monkeypatch, KEY)
     main(["import-totp", "alice"])
@@ -97,7 +83,7 @@ def test_unbind_removes_the_factor(emulator, monkeypatch, capsys):
     assert "unbound OTP from alice" in capsys.readouterr().out
 
 
-def test_unbind_of_an_unknown_factor_exits_2(emulator, capsys):
+def test_unbind_of_an_unknown_factor_exits_2(emulator, authing_env, capsys):
     """A factor the API does not know is a usage error."""
     assert main(["unbind", "alice", "--type", "retina"]) == 2
     assert "mfa_type must be one of" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import time
 
 import anyio
 import pytest
+from support.clients import client_options
 
 from authing_mfa import (
     AsyncMfaClient,
@@ -16,7 +17,6 @@ from authing_mfa import (
     MfaClient,
     TotpRecord,
 )
-from authing_mfa.testing import Emulator
 
 KEY = "JBSWY3DPEHPK3PXP"
 IMPORT_PATH = "/api/v2/mfa/totp/import"
@@ -24,24 +24,14 @@ USERS = [f"u{n}" for n in range(40)]
 
 
 @pytest.fixture
-def emulator():
-    return Emulator(users=USERS)
+def users():
+    return USERS
 
 
 @pytest.fixture
 def make_client(emulator):
-    def make(**overrides):
-        settings = {
-            "user_pool_id": emulator.user_pool_id,
-            "secret": emulator.secret,
-            "transport": emulator.transport(),
-            "wait_initial": 0.001,
-            "wait_max": 0.001,
-            **overrides,
-        }
-        return AsyncMfaClient(**settings)
-
-    return make
+    """Clients of the emulator in process: here the emulator, not respx, stands in for Authing."""
+    return lambda **overrides: AsyncMfaClient(**client_options(emulator, **overrides))
 
 
 async def _collect(client, records, **options) -> list[ImportOutcome]:
@@ -272,9 +262,7 @@ def test_the_record_repr_hides_the_key_and_recovery_code():
 
 def test_the_blocking_client_yields_every_outcome(emulator):
     """MfaClient.import_totp_many yields one outcome per record, in the caller's thread."""
-    with MfaClient(
-        user_pool_id=emulator.user_pool_id, secret=emulator.secret, transport=emulator.transport()
-    ) as mfa:
+    with MfaClient(**client_options(emulator)) as mfa:
         outcomes = list(mfa.import_totp_many((u, KEY) for u in USERS))
     assert sorted(o.record.user_id for o in outcomes if o.ok) == sorted(USERS)
 
@@ -282,9 +270,7 @@ def test_the_blocking_client_yields_every_outcome(emulator):
 def test_closing_the_blocking_iterator_stops_the_work(emulator):
     """Breaking out of the blocking iteration cancels the rest: no more imports reach the server."""
     emulator.add_fault(path=IMPORT_PATH, delay=0.05, times=None)
-    with MfaClient(
-        user_pool_id=emulator.user_pool_id, secret=emulator.secret, transport=emulator.transport()
-    ) as mfa:
+    with MfaClient(**client_options(emulator)) as mfa:
         for _outcome in mfa.import_totp_many(((u, KEY) for u in USERS), concurrency=2):
             break
         after_break = len(_imports(emulator))
@@ -296,11 +282,7 @@ def test_the_async_stream_runs_under_trio(emulator):
     """The bulk import needs no asyncio: it runs under trio too."""
 
     async def main():
-        client = AsyncMfaClient(
-            user_pool_id=emulator.user_pool_id,
-            secret=emulator.secret,
-            transport=emulator.transport(),
-        )
+        client = AsyncMfaClient(**client_options(emulator))
         return await _collect(client, [(u, KEY) for u in USERS[:5]])
 
     outcomes = anyio.run(main, backend="trio")

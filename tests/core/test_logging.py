@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.clients import client_options
 
 import authing_mfa
 from authing_mfa import AsyncMfaClient, NotFoundError
-from authing_mfa.testing import Emulator
 
 PACKAGE_DIR = Path(authing_mfa.__file__).resolve().parent
 
@@ -54,18 +54,17 @@ def test_every_logger_the_import_creates_is_authing_mfa(import_snapshot):
     assert all(name == "authing_mfa" or name.startswith("authing_mfa.") for name in new)
 
 
+@pytest.fixture
+def users():
+    return ["alice"]
+
+
 @pytest.mark.asyncio
-async def test_records_the_package_emits_are_on_authing_mfa_loggers(caplog):
+async def test_records_the_package_emits_are_on_authing_mfa_loggers(emulator, caplog):
     """Every record logged from the package's code, retries included, is on its loggers."""
-    emulator = Emulator(users=["alice"])
     emulator.add_fault(path="/api/*", status=503)
     caplog.set_level(logging.DEBUG)
-    async with AsyncMfaClient(
-        user_pool_id=emulator.user_pool_id,
-        secret=emulator.secret,
-        transport=emulator.transport(),
-        wait_initial=0.001,
-    ) as mfa:
+    async with AsyncMfaClient(**client_options(emulator)) as mfa:
         await mfa.get_status("alice")
         with pytest.raises(NotFoundError):
             await mfa.get_status("nobody")

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from support.clients import client_options
 
 from authing_mfa import AsyncMfaClient
 from authing_mfa._aiohttp_wire import AiohttpWire, _env_proxy_for
 from authing_mfa._httpx_wire import HttpxWire
 
 
-def client_for(server, **overrides):
-    return AsyncMfaClient(
-        host=server.url,
-        user_pool_id=server.emulator.user_pool_id,
-        secret=server.emulator.secret,
-        **overrides,
-    )
-
-
 @pytest.mark.asyncio
 async def test_asyncio_without_a_transport_sends_through_aiohttp(server, emulator):
     """Under asyncio, a client given no httpx transport or client uses the aiohttp stack."""
-    async with client_for(server) as mfa:
+    async with AsyncMfaClient(**client_options(server)) as mfa:
         await mfa.get_status("u1")
         assert isinstance(mfa._transport._stack.wire, AiohttpWire)
     assert emulator.requests()[-1]["headers"]["user-agent"].startswith("authing-mfa-python/")
@@ -30,9 +22,7 @@ async def test_asyncio_without_a_transport_sends_through_aiohttp(server, emulato
 @pytest.mark.asyncio
 async def test_a_given_transport_sends_through_httpx(emulator):
     """A caller's httpx transport is always honoured."""
-    async with AsyncMfaClient(
-        user_pool_id=emulator.user_pool_id, secret=emulator.secret, transport=emulator.transport()
-    ) as mfa:
+    async with AsyncMfaClient(**client_options(emulator)) as mfa:
         await mfa.get_status("u1")
         assert isinstance(mfa._transport._stack.wire, HttpxWire)
 
@@ -43,7 +33,7 @@ def test_trio_sends_through_httpx(server, emulator):
     stacks = []
 
     async def main():
-        async with client_for(server) as mfa:
+        async with AsyncMfaClient(**client_options(server)) as mfa:
             await mfa.get_status("u1")
             stacks.append(type(mfa._transport._stack.wire))
 
@@ -61,7 +51,7 @@ async def test_a_netrc_entry_for_the_host_does_not_interfere(
     netrc.chmod(0o600)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("NETRC", str(netrc))
-    async with client_for(server) as mfa:
+    async with AsyncMfaClient(**client_options(server)) as mfa:
         assert (await mfa.get_status("u1")).otp is False
     assert emulator.requests()[-1]["headers"]["authorization"] == "Bearer ***"
 

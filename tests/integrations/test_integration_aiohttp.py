@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from support.clients import client_options
 from support.fakes import ClosingProbe
 from support.readme_examples import load
 
@@ -24,21 +25,9 @@ def example():
     return load("aiohttp")
 
 
-@pytest.fixture
-def emulator():
-    return Emulator(users=["alice", "bob"])
-
-
 @asynccontextmanager
 async def serve(example, emulator: Emulator, **options: Any) -> AsyncIterator[TestClient]:
-    settings = {
-        "user_pool_id": emulator.user_pool_id,
-        "secret": emulator.secret,
-        "transport": emulator.transport(),
-        "wait_initial": 0.001,
-        "wait_max": 0.001,
-        **options,
-    }
+    settings = client_options(emulator, **options)
     async with TestClient(TestServer(example.create_app(**settings))) as client:
         yield client
 

@@ -7,9 +7,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from support.clients import client_options
 from support.readme_examples import load
-
-from authing_mfa.testing import Emulator, run_server
 
 django = pytest.importorskip("django")
 from django.conf import settings  # noqa: E402 - after the skip
@@ -38,28 +37,21 @@ def configure_django() -> None:
 
 
 @pytest.fixture
-def emulator():
-    return Emulator(users=["alice", *USERS])
+def users():
+    return ["alice", *USERS]
 
 
 @pytest.fixture
-def example(emulator):
+def example(server):
     """The README's views module, its clients configured from settings for this emulator."""
     configure_django()
-    with run_server(emulator) as server:
-        settings.AUTHING_MFA = {
-            "user_pool_id": emulator.user_pool_id,
-            "secret": emulator.secret,
-            "host": server.url,
-            "wait_initial": 0.001,
-            "wait_max": 0.001,
-        }
-        module = load("django", module_name=URLCONF)
-        clear_url_caches()
-        try:
-            yield module
-        finally:
-            module.mfa.close()
+    settings.AUTHING_MFA = client_options(server)
+    module = load("django", module_name=URLCONF)
+    clear_url_caches()
+    try:
+        yield module
+    finally:
+        module.mfa.close()
 
 
 def test_the_three_operations_through_sync_views(example, emulator):

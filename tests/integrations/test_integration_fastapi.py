@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.clients import client_options
 from support.fakes import ClosingProbe
 from support.readme_examples import load
 
@@ -25,21 +26,9 @@ def example():
     return load("fastapi")
 
 
-@pytest.fixture
-def emulator():
-    return Emulator(users=["alice", "bob"])
-
-
 @asynccontextmanager
 async def serve(example, emulator: Emulator, **options: Any) -> AsyncIterator[httpx.AsyncClient]:
-    settings = {
-        "user_pool_id": emulator.user_pool_id,
-        "secret": emulator.secret,
-        "transport": emulator.transport(),
-        "wait_initial": 0.001,
-        "wait_max": 0.001,
-        **options,
-    }
+    settings = client_options(emulator, **options)
     app = example.create_app(**settings)
     async with (
         LifespanManager(app) as manager,

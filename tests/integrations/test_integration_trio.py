@@ -5,29 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from support.clients import client_options
 
 from authing_mfa import AsyncMfaClient, NotFoundError
-from authing_mfa.testing import Emulator, run_server
 
 trio = pytest.importorskip("trio")
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
-
-
-@pytest.fixture
-def server():
-    with run_server(Emulator(users=["alice", "bob"])) as running:
-        yield running
-
-
-def client_for(server) -> AsyncMfaClient:
-    return AsyncMfaClient(
-        user_pool_id=server.emulator.user_pool_id,
-        secret=server.emulator.secret,
-        host=server.url,
-        wait_initial=0.001,
-        wait_max=0.001,
-    )
 
 
 def test_the_three_operations_under_trio_run(server):
@@ -35,7 +19,7 @@ def test_the_three_operations_under_trio_run(server):
     statuses = []
 
     async def main():
-        async with client_for(server) as mfa:
+        async with AsyncMfaClient(**client_options(server)) as mfa:
             totp = await mfa.import_totp("alice", TOTP_SECRET)
 
             async def status():
@@ -58,7 +42,7 @@ def test_errors_are_raised_under_trio(server):
     """An unknown user raises NotFoundError under trio as under asyncio."""
 
     async def main():
-        async with client_for(server) as mfa:
+        async with AsyncMfaClient(**client_options(server)) as mfa:
             await mfa.get_status("nobody")
 
     with pytest.raises(NotFoundError):
@@ -70,7 +54,7 @@ def test_a_trio_cancel_scope_stops_a_stalled_call_and_the_client_recovers(server
     server.emulator.add_fault(path="/api/*", method="GET", delay=5)
 
     async def main():
-        async with client_for(server) as mfa:
+        async with AsyncMfaClient(**client_options(server)) as mfa:
             started = time.monotonic()
             with trio.move_on_after(0.2):
                 await mfa.get_status("bob")

@@ -6,10 +6,11 @@ import time
 
 import anyio
 import pytest
+from support.clients import client_options
 from support.readme_examples import load
 
 from authing_mfa import AsyncMfaClient, NotFoundError, RequestEvent, ResponseEvent
-from authing_mfa.testing import Emulator, run_server
+from authing_mfa.testing import run_server
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 IMPORT_PATH = "/api/v2/mfa/totp/import"
@@ -23,19 +24,8 @@ def example():
 
 
 @pytest.fixture
-def emulator():
-    return Emulator(users=USERS)
-
-
-def client_for(emulator: Emulator, **options) -> AsyncMfaClient:
-    return AsyncMfaClient(
-        user_pool_id=emulator.user_pool_id,
-        secret=emulator.secret,
-        transport=emulator.transport(),
-        wait_initial=0.001,
-        wait_max=0.001,
-        **options,
-    )
+def users():
+    return USERS
 
 
 def run_migration(
@@ -50,7 +40,7 @@ def run_migration(
             send.send_nowait(example.MigrationJob(user_id, TOTP_SECRET))
         if cancel_after is None:
             send.close()  # the producer is done: the workers stop once the queue is empty
-        async with client_for(emulator, **options) as mfa:
+        async with AsyncMfaClient(**client_options(emulator, **options)) as mfa:
             with anyio.move_on_after(cancel_after if cancel_after is not None else 30):
                 await example.migrate(mfa, receive, report, concurrency=concurrency)
         send.close()

@@ -8,6 +8,7 @@ import time
 import anyio
 import pytest
 import pytest_asyncio
+from support.clients import client_options
 
 from authing_mfa import (
     AsyncMfaClient,
@@ -44,18 +45,11 @@ class Sync:
 
 
 @pytest_asyncio.fixture(params=["async", "sync"])
-async def make_client(request, server, emulator):
+async def make_client(request, server):
     made = []
 
     def make(**overrides):
-        settings = {
-            "host": server.url,
-            "user_pool_id": emulator.user_pool_id,
-            "secret": emulator.secret,
-            "wait_initial": 0.05,
-            "wait_max": 0.1,
-            **overrides,
-        }
+        settings = client_options(server, **{"wait_initial": 0.05, "wait_max": 0.1, **overrides})
         client = AsyncMfaClient(**settings) if request.param == "async" else Sync(**settings)
         made.append(client)
         return client

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.clients import client_options
 from support.netstat import connections_to
 
 from authing_mfa import (
@@ -27,16 +28,7 @@ from authing_mfa import (
 )
 from authing_mfa.testing import spawn_server
 
-
-def settings_for(server, **overrides):
-    return {
-        "host": server.url,
-        "user_pool_id": server.emulator.user_pool_id,
-        "secret": server.emulator.secret,
-        "wait_initial": 0.01,
-        "wait_max": 0.05,
-        **overrides,
-    }
+WAITS = {"wait_initial": 0.01, "wait_max": 0.05}
 
 
 def assert_delivered_as_one_segment(emulator, user_id):
@@ -101,16 +93,16 @@ def test_any_user_id_is_refused_or_delivered_as_one_segment_async(server, async_
     check_hostile_id(server.emulator, lambda uid: runner.run(mfa.get_status(uid)), user_id)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sync_mfa(server):
-    with MfaClient(**settings_for(server)) as mfa:
+    with MfaClient(**client_options(server, **WAITS)) as mfa:
         yield mfa
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def async_runner(server):
     with asyncio.Runner() as runner:
-        mfa = AsyncMfaClient(**settings_for(server))
+        mfa = AsyncMfaClient(**client_options(server, **WAITS))
         yield runner, mfa
         runner.run(mfa.aclose())
 
@@ -184,7 +176,7 @@ async def test_a_caller_trusting_the_ca_reaches_the_tls_server(tls_server):
 def test_parent_then_four_forked_children_then_parent_all_succeed(server, emulator):
     """An MfaClient used before fork() works in four children, each on its own, and after."""
     emulator.add_users([f"child-{n}" for n in range(4)])
-    mfa = MfaClient(**settings_for(server))
+    mfa = MfaClient(**client_options(server, **WAITS))
     assert mfa.get_status("u1").otp is False
     children = []
     for n in range(4):
@@ -219,7 +211,7 @@ def test_64_threads_times_200_calls_share_one_client_and_one_token():
     """64 threads making 200 calls each on one MfaClient all get right answers, with one token."""
     with spawn_server() as server:  # its own process: the threads here contend for the GIL
         server.control.add_users([f"t{n}" for n in range(64)])
-        mfa = MfaClient(host=server.url, user_pool_id=server.user_pool_id, secret=server.secret)
+        mfa = MfaClient(**client_options(server))
         results = run_threads(mfa)
         token_requests = server.control.stats()["tokenRequests"]
     assert [set(r) for r in results] == [{bool(n % 2)} for n in range(64)]
@@ -245,7 +237,7 @@ async def test_a_cancelled_call_leaves_the_client_usable_and_its_pool_clean(serv
     """A call cut off by a cancel scope deadline leaves no stuck connection behind."""
     emulator.add_fault(method="GET", path="/api/v2/users/*/mfa-bound", delay=2, times=3)
     async with AsyncMfaClient(
-        **settings_for(server), limits=httpx.Limits(max_connections=3)
+        **client_options(server, **WAITS), limits=httpx.Limits(max_connections=3)
     ) as mfa:
         await mfa.import_totp("u1", "JBSWY3DPEHPK3PXP")  # warm: token and one connection
         for _ in range(3):
@@ -266,7 +258,7 @@ def test_a_keyboard_interrupt_leaves_the_portal_working(server, emulator):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach only the main thread")
     emulator.add_fault(method="GET", path="/api/v2/users/*/mfa-bound", delay=3, times=1)
-    mfa = MfaClient(**settings_for(server))
+    mfa = MfaClient(**client_options(server, **WAITS))
     mfa.import_totp("u1", "JBSWY3DPEHPK3PXP")
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()

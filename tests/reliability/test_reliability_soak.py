@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from support.clients import client_options
 from support.netstat import connections_to
 
 from authing_mfa import AsyncMfaClient, AuthingMfaError, MfaStatus, TotpAuthenticator
@@ -105,12 +106,12 @@ async def test_soak_every_call_ends_right_or_typed_and_nothing_leaks():
     with spawn_server() as server:
         users = server.control.add_users([f"soak-{n}" for n in range(USERS)])
         async with AsyncMfaClient(
-            host=server.url,
-            user_pool_id=server.user_pool_id,
-            secret=server.secret,
-            limits=httpx.Limits(max_connections=POOL_LIMIT),
-            wait_initial=0.01,
-            wait_max=0.05,
+            **client_options(
+                server,
+                limits=httpx.Limits(max_connections=POOL_LIMIT),
+                wait_initial=0.01,
+                wait_max=0.05,
+            )
         ) as mfa:
             soak = Soak(server, mfa, users)
             await soak.run()
