@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import anyio
 import httpx
 import pytest
 from support.fakes import envelope, token_answer
@@ -52,14 +53,14 @@ async def test_the_token_is_reused_while_valid(api, make_client):
     assert api["token"].call_count == 1
 
 
-@pytest.mark.asyncio
+@pytest.mark.anyio
 async def test_a_token_is_refreshed_before_it_expires(api, make_client):
     """Once less than a tenth of its lifetime remains, the next call fetches a new token."""
     api["token"].mock(side_effect=token_sequence("first", "second", lifetime=1))
     route = api.get(STATUS_URL).mock(return_value=OK)
     async with make_client() as mfa:
         await mfa.get_status("u1")
-        await asyncio.sleep(0.95)
+        await anyio.sleep(0.95)
         await mfa.get_status("u1")
     assert [bearer(call.request) for call in route.calls] == ["first", "second"]
 
