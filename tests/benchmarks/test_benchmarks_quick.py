@@ -56,6 +56,7 @@ def quick_run(tmp_path_factory):
     return done.returncode, done.stdout + done.stderr, document
 
 
+@pytest.mark.slow
 def test_quick_mode_exits_zero_and_writes_the_json(quick_run):
     status, output, document = quick_run
     assert status == 0, output
@@ -63,6 +64,7 @@ def test_quick_mode_exits_zero_and_writes_the_json(quick_run):
     assert document["run"]["mode"] == "quick"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("scenario", "contender"), EXPECTED_ROWS)
 def test_every_row_has_a_median_a_spread_and_a_ratio(quick_run, scenario, contender):
     document = quick_run[2]
@@ -80,6 +82,7 @@ def test_every_row_has_a_median_a_spread_and_a_ratio(quick_run, scenario, conten
     assert isinstance(row["baseline"], str)
 
 
+@pytest.mark.slow
 def test_the_cold_client_row_counts_token_requests(quick_run):
     document = quick_run[2]
     assert document is not None, quick_run[1]
@@ -90,6 +93,7 @@ def test_the_cold_client_row_counts_token_requests(quick_run):
     assert isinstance(row["met"], bool)
 
 
+@pytest.mark.slow
 def test_rows_with_a_target_say_whether_it_was_met(quick_run):
     document = quick_run[2]
     assert document is not None, quick_run[1]
@@ -108,6 +112,7 @@ def test_rows_with_a_target_say_whether_it_was_met(quick_run):
     assert all(isinstance(row["met"], bool) for row in targeted)
 
 
+@pytest.mark.slow
 def test_every_contender_sent_the_same_headers(quick_run):
     document = quick_run[2]
     assert document is not None, quick_run[1]
@@ -117,6 +122,7 @@ def test_every_contender_sent_the_same_headers(quick_run):
     assert all("authorization" in headers for headers in sent.values())
 
 
+@pytest.mark.slow
 def test_the_machine_is_recorded(quick_run):
     document = quick_run[2]
     assert document is not None, quick_run[1]
@@ -127,6 +133,7 @@ def test_the_machine_is_recorded(quick_run):
         assert machine["packages"][package]
 
 
+@pytest.mark.slow
 def test_the_responder_reported_its_own_cost(quick_run):
     document = quick_run[2]
     assert document is not None, quick_run[1]

@@ -7,6 +7,8 @@ import json
 import random
 from pathlib import Path
 
+import pytest
+
 from authing_mfa._cli import main
 
 ROWS = 10_000
@@ -27,6 +29,7 @@ def _fault_schedule(count: int) -> list[dict[str, object]]:
     return schedule
 
 
+@pytest.mark.slow
 def test_ten_thousand_rows_with_five_percent_faults_end_imported_or_reported(
     spawned_env, tmp_path: Path, capsys
 ):

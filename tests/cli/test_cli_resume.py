@@ -12,6 +12,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from authing_mfa._cli import main
 
 ROWS = 1000
@@ -29,6 +31,7 @@ def _journal_rows(path: Path) -> list[dict]:
     return rows
 
 
+@pytest.mark.slow
 def test_a_run_killed_and_resumed_imports_every_row_exactly_once(
     spawned_server, tmp_path, monkeypatch
 ):

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# Each type checker takes seconds to start.
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 

@@ -72,6 +72,7 @@ async def test_two_503s_then_an_answer_succeeds_after_two_retries(make_client, e
     assert len(rest_requests(emulator)) == 3
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_429_with_retry_after_1_waits_a_second_then_succeeds(make_client, emulator):
     """A 429 asking for one second is waited out, then retried successfully."""
@@ -152,6 +153,7 @@ async def test_code_2004_raises_not_found_at_once(make_client, emulator):
     assert len(rest_requests(emulator)) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_revoking_tokens_under_200_calls_in_flight_refreshes_once(make_client, emulator):
     """Tokens revoked while 200 calls wait on the server: one refresh, and every call succeeds."""

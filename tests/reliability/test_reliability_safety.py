@@ -78,6 +78,7 @@ HYPOTHESIS = settings(
 )
 
 
+@pytest.mark.slow
 @HYPOTHESIS
 @given(user_id=HOSTILE)
 def test_any_user_id_is_refused_or_delivered_as_one_segment_sync(server, sync_mfa, user_id):
@@ -207,6 +208,7 @@ def test_parent_then_four_forked_children_then_parent_all_succeed(server, emulat
     mfa.close()
 
 
+@pytest.mark.slow
 def test_64_threads_times_200_calls_share_one_client_and_one_token():
     """64 threads making 200 calls each on one MfaClient all get right answers, with one token."""
     with spawn_server() as server:  # its own process: the threads here contend for the GIL

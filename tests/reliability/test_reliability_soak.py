@@ -100,6 +100,7 @@ class Soak:
             receive.close()
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_soak_every_call_ends_right_or_typed_and_nothing_leaks():
     """Each call returns the right record or a typed error; pool, warnings and memory stay put."""
