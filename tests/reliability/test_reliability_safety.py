@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.clients import client_options
 from support.netstat import connections_to
+from support.signals import sigint_raises
 
 from authing_mfa import (
     AsyncMfaClient,
@@ -260,13 +261,16 @@ def test_a_keyboard_interrupt_leaves_the_portal_working(server, emulator):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach only the main thread")
     emulator.add_fault(method="GET", path="/api/v2/users/*/mfa-bound", delay=3, times=1)
-    mfa = MfaClient(**client_options(server, **WAITS))
-    mfa.import_totp("u1", "JBSWY3DPEHPK3PXP")
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        mfa.get_status("u1")
-    assert time.monotonic() - started < 2.0
-    assert mfa.get_status("u1").otp is True
-    mfa.close()
+    with MfaClient(**client_options(server, **WAITS)) as mfa:
+        mfa.import_totp("u1", "JBSWY3DPEHPK3PXP")
+        timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+        with sigint_raises():
+            timer.start()
+            started = time.monotonic()
+            try:
+                with pytest.raises(KeyboardInterrupt):
+                    mfa.get_status("u1")
+            finally:
+                timer.cancel()  # no SIGINT may arrive once the handler is gone
+        assert time.monotonic() - started < 2.0
+        assert mfa.get_status("u1").otp is True

@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import anyio
 import httpx
 import pytest
 from support.emulator_api import POOL_ID, SECRET, token_body
+from support.signals import interrupt, sigint_raises
 
 from authing_mfa.testing import Emulator, LoopbackServer, run_server
 
@@ -181,14 +181,16 @@ def test_python_m_prints_the_banner_and_stops_on_ctrl_c():
     command = [sys.executable, "-m", "authing_mfa.testing", "--port", "0", "--users", "2"]
     command += ["--user-pool-id", POOL_ID, "--secret", "banner-secret"]
     env = {**os.environ, "PYTHONPATH": root}
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:  # noqa: S603
+    with (
+        sigint_raises(),
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process,  # noqa: S603
+    ):
         lines = []
         for line in process.stdout:
             lines.append(line)
             if line.startswith("Press Ctrl-C"):
                 break
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        assert interrupt(process, timeout=10) == 0
     banner = "".join(lines)
     assert lines[0].startswith("Authing MFA emulator listening on http://127.0.0.1:")
     assert f"user pool id:  {POOL_ID}" in banner
