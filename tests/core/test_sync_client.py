@@ -105,6 +105,11 @@ def test_the_loop_runs_in_one_daemon_thread(routes, make_sync_client):
     assert loops[0].daemon
 
 
+# Python 3.12+ warns whenever a process with threads forks; surviving that fork is what this
+# test checks.
+@pytest.mark.filterwarnings(
+    r"ignore:This process \(pid=\d+\) is multi-threaded, use of fork\(\):DeprecationWarning"
+)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 def test_a_forked_child_can_call_and_so_can_the_parent(routes, make_sync_client):
     """After fork() the child builds its own loop and pool; the parent keeps its own."""

@@ -91,8 +91,10 @@ def test_any_user_id_is_refused_or_delivered_as_one_segment_sync(server, sync_mf
 @given(user_id=HOSTILE)
 def test_any_user_id_is_refused_or_delivered_as_one_segment_async(server, async_runner, user_id):
     """Through AsyncMfaClient, an arbitrary id is refused before sending or reaches one segment."""
-    runner, mfa = async_runner
-    check_hostile_id(server.emulator, lambda uid: runner.run(mfa.get_status(uid)), user_id)
+    loop, mfa = async_runner
+    check_hostile_id(
+        server.emulator, lambda uid: loop.run_until_complete(mfa.get_status(uid)), user_id
+    )
 
 
 @pytest.fixture
@@ -103,10 +105,16 @@ def sync_mfa(server):
 
 @pytest.fixture
 def async_runner(server):
-    with asyncio.Runner() as runner:
+    """An event loop of this thread (asyncio.Runner is Python 3.11+) and a client used on it."""
+    loop = asyncio.new_event_loop()
+    try:
         mfa = AsyncMfaClient(**client_options(server, **WAITS))
-        yield runner, mfa
-        runner.run(mfa.aclose())
+        yield loop, mfa
+        loop.run_until_complete(mfa.aclose())
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +182,11 @@ async def test_a_caller_trusting_the_ca_reaches_the_tls_server(tls_server):
     assert seen[0].startswith(b"POST /graphql/v2 ")
 
 
+# Python 3.12+ warns whenever a process with threads forks; surviving that fork is what this
+# test checks.
+@pytest.mark.filterwarnings(
+    r"ignore:This process \(pid=\d+\) is multi-threaded, use of fork\(\):DeprecationWarning"
+)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 def test_parent_then_four_forked_children_then_parent_all_succeed(server, emulator):
     """An MfaClient used before fork() works in four children, each on its own, and after."""
