@@ -1,1 +1,1 @@
-"""Helpers the tests import: fakes of Authing, README examples, connection counts, signals."""
+"""What the tests import: fakes of Authing, client settings, README examples, signals."""
