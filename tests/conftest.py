@@ -1,68 +1,33 @@
-"""Fixtures shared by the SDK's tests: a respx router standing in for Authing, and clients on it."""
+"""Fixtures several folders share: a new emulator per test, and the same emulator on loopback.
+
+Each folder's conftest.py adds what only its tests need; a folder or module whose tests need
+other users than ``u1`` overrides `users`. Clients of these emulators take their settings from
+`support.clients.client_options`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-import httpx
 import pytest
-import respx
-from fakes import HOST, POOL_ID, POOL_SECRET, token_answer
 
-from authing_mfa import AsyncMfaClient, MfaClient
 from authing_mfa.testing import Emulator, RunningServer, run_server
 
 
 @pytest.fixture
-def api() -> respx.Router:
-    """A router answering the token query; tests add the REST routes they need."""
-    router = respx.Router(base_url=HOST, assert_all_called=False)
-    router.post("/graphql/v2", name="token").mock(return_value=token_answer())
-    return router
+def users() -> list[str]:
+    """The ids of the users this test's emulator starts with."""
+    return ["u1"]
 
 
 @pytest.fixture
-def settings(api: respx.Router) -> dict[str, Any]:
-    """Constructor arguments for a client on *api*, with retries that do not wait."""
-    return {
-        "user_pool_id": POOL_ID,
-        "secret": POOL_SECRET,
-        "transport": httpx.MockTransport(api.async_handler),
-        "wait_initial": 0.001,
-        "wait_max": 0.001,
-    }
+def emulator(users: list[str]) -> Emulator:
+    """A new emulator for this test: a pool of its own, holding `users`."""
+    return Emulator(users=users)
 
 
 @pytest.fixture
-def make_client(settings: dict[str, Any]) -> Callable[..., AsyncMfaClient]:
-    return lambda **overrides: AsyncMfaClient(**{**settings, **overrides})
-
-
-@pytest.fixture
-def make_sync_client(settings: dict[str, Any]) -> Iterator[Callable[..., MfaClient]]:
-    made: list[MfaClient] = []
-
-    def make(**overrides: Any) -> MfaClient:
-        client = MfaClient(**{**settings, **overrides})
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[RunningServer]:
-    """The emulator as a real server on loopback, one per test module."""
-    with run_server(Emulator()) as running:
+def server(emulator: Emulator) -> Iterator[RunningServer]:
+    """This test's emulator served on loopback, from a thread of this process."""
+    with run_server(emulator) as running:
         yield running
-
-
-@pytest.fixture
-def emulator(server: RunningServer) -> Emulator:
-    """The loopback server's emulator, emptied, with the user ``u1``."""
-    server.emulator.reset()
-    server.emulator.add_users(["u1"])
-    return server.emulator

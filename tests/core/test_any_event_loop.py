@@ -13,13 +13,20 @@ import warnings
 import anyio
 import pytest
 import trio
-from netstat import connections_to
+from support.netstat import connections_to
 
 from authing_mfa import AsyncMfaClient, AuthenticationError
+from authing_mfa.testing import Emulator, run_server
 
-# A client built once, at module level, as an application would; bound to the loopback server
-# on first use of the `shared` fixture.
+# A client built once, at module level, as an application would; bound to this module's
+# loopback server on first use of the `shared` fixture.
 SHARED: dict[str, AsyncMfaClient] = {}
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    with run_server(Emulator(users=["u1"])) as running:
+        yield running
 
 
 def client_for(server, **options) -> AsyncMfaClient:
@@ -33,9 +40,9 @@ def client_for(server, **options) -> AsyncMfaClient:
 
 
 @pytest.fixture
-def shared(server, emulator):
+def shared(shared_server):
     if "client" not in SHARED:
-        SHARED["client"] = client_for(server)
+        SHARED["client"] = client_for(shared_server)
     return SHARED["client"]
 
 
@@ -58,6 +65,7 @@ async def test_a_module_level_client_serves_trio_and_asyncio_in_turn(shared, any
     assert not (await shared.get_status("u1")).otp
 
 
+@pytest.mark.slow
 def test_a_thousand_asyncio_runs_share_one_client_without_leaks(server, emulator):
     """1 000 ``asyncio.run`` calls on one client: one token, a handful of sockets, no warning."""
     mfa = client_for(server)
@@ -160,6 +168,7 @@ async def test_concurrent_first_calls_in_one_loop_share_one_refused_token_fetch(
     assert emulator.token_requests == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["AsyncMfaClient", "MfaClient"])
 def test_a_client_dropped_without_closing_prints_nothing(server, emulator, kind):
     """A client garbage-collected unclosed leaves no "Unclosed" message on standard error."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fakes import POOL_ID, POOL_SECRET, TOTP_SECRET, envelope
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.fakes import POOL_ID, POOL_SECRET, TOTP_SECRET, envelope
 
 from authing_mfa import AsyncMfaClient, InvalidArgumentError, MfaClient, MfaStatus, MfaType
 

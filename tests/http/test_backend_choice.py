@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import trio
-from fakes import POOL_ID, POOL_SECRET
+from support.fakes import POOL_ID, POOL_SECRET
 
 from authing_mfa import AsyncMfaClient, InvalidArgumentError
 from authing_mfa._http._aiohttp import AiohttpStack

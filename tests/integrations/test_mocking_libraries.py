@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
-from fakes import POOL_ID, POOL_SECRET, TOKEN, envelope, token_answer
+from support.fakes import POOL_ID, POOL_SECRET, TOKEN, envelope, token_answer
 
 from authing_mfa import AsyncMfaClient, ConnectionError, MfaClient  # noqa: A004
 

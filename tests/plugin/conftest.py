@@ -1,8 +1,8 @@
 """Running small test suites that use the plugin's fixtures as its users would, with pytester.
 
-Each test module enables pytester itself (``pytest_plugins``): pytest refuses that declaration
-in a conftest below the top-level one. The suites see the plugin only through its ``pytest11``
-entry point, as an installed package's users do.
+pytester is enabled for the whole suite (``-p pytester`` in pyproject's ``addopts``). The
+suites see the plugin only through its ``pytest11`` entry point, as an installed package's
+users do. Each test runs a whole inner session, so the modules are marked ``slow``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-NETSTAT = Path(__file__).resolve().parent.parent / "netstat.py"
+NETSTAT = Path(__file__).resolve().parent.parent / "support" / "netstat.py"
 
 # What a strict user suite configures: every warning an error, pytest-asyncio's loop scope set.
 # Hypothesis's plugin is left out: its summary alone would double the time of each run.

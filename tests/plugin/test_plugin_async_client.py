@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from conftest import then_no_connection_left
 
-pytest_plugins = ["pytester"]
+# Each test runs a whole inner pytest session: seconds, not milliseconds.
+pytestmark = pytest.mark.slow
 
 # The tests a user writes, with the decorator their async test plugin wants ({mark}).
 USER_TESTS = """

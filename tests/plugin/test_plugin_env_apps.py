@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pytest
 from conftest import then_no_connection_left
-from readme_examples import examples
+from support.readme_examples import examples
 
-pytest_plugins = ["pytester"]
+# Each test runs a whole inner pytest session: seconds, not milliseconds.
+pytestmark = pytest.mark.slow
 
 pytest.importorskip("fastapi")
 pytest.importorskip("django")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.metadata
 
+import pytest
 from conftest import then_no_connection_left
 
 import authing_mfa.testing._pytest_plugin as plugin
 
-pytest_plugins = ["pytester"]
+# Each test runs a whole inner pytest session: seconds, not milliseconds.
+pytestmark = pytest.mark.slow
 
 
 def test_the_package_declares_the_plugin_as_a_pytest11_entry_point():
