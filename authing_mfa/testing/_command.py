@@ -10,6 +10,8 @@ __all__ = ["main"]
 
 import argparse
 import os
+import signal
+import threading
 from collections.abc import Sequence
 
 from ._launch import SECRET_ENV, serve
@@ -30,6 +32,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m authing_mf
     parser.add_argument("--users", type=int, default=0, help="how many users to create")
     parser.add_argument("--token-ttl", type=float, help="token lifetime in seconds (a week)")
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        # `spawn_server` stops its child with SIGTERM: leave as after Ctrl-C, sockets closed.
+        signal.signal(signal.SIGTERM, _interrupt)
     serve(
         host=args.host,
         port=args.port,
@@ -38,3 +43,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m authing_mf
         users=args.users,
         token_ttl=args.token_ttl,
     )
+
+
+def _interrupt(signum: int, frame: object) -> None:  # noqa: ARG001 - a signal handler's shape
+    raise KeyboardInterrupt
