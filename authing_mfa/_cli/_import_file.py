@@ -155,6 +155,8 @@ class _Run:
         self.journal: Journal | None = None
         self.failures: Journal | None = None
         self.stopped: AuthingMfaError | None = None
+        self.left = ""
+        """For a stopped run: which rows were not started (`not_started`)."""
         self.last_line = 0
 
     def rows(self) -> Iterator[TotpRecord]:
@@ -382,6 +384,7 @@ def _import_all(run: _Run, client: AsyncMfaClient) -> None:
         anyio.run(_import, run, client)
         if run.stopped is not None:
             run.abandon_pending()
+            run.left = run.not_started()  # while the input is open, to count what is left
         else:
             run.report_unlisted()
             completed = True
@@ -429,7 +432,7 @@ def _stop_message(run: _Run) -> str:
         )
     return (
         f"{what} ({type(error).__name__}: {_redacted(str(error), None)}): {fix}; "
-        f"{run.not_started()}; run again with --resume once fixed"
+        f"{run.left}; run again with --resume once fixed"
     )
 
 
