@@ -9,14 +9,16 @@ Every physical line is one row, reported by its line number (the header is line 
 that cannot be a row is an invalid row with the reason, never a crash; the lines before and
 after it are read as usual. What each kind of damage becomes:
 
-- a line that is empty or only whitespace (for CSV, whitespace and commas): skipped;
+- a line that is empty or holds only spaces and tabs (for CSV, and commas): skipped;
 - a line that is not UTF-8 text (a Latin-1 or Windows-1252 file, a stray byte): an invalid
   row, "is not UTF-8 text";
 - a line longer than `MAX_LINE_BYTES` (64 KiB): an invalid row, read in bounded memory;
-- a CSV line with a quote not closed on that line: an invalid row. A field never spans lines,
-  since no userId, secret or recoveryCode holds a line break: a quote left open is damage, and
-  reading on would swallow the rows below it into one field. The lines after it are rows of
-  their own, each imported or reported;
+- a CSV line with a quoted field that does not close on that line: an invalid row, and so is
+  every line up to the one where that quote closes (to the end of the file if it never does),
+  each "inside the quoted field opened on line N". No userId, secret or recoveryCode holds a
+  line break, so a field spanning lines is damage; and its continuation lines are never read
+  as rows, since what looks like a user id there may be the rest of a key. A line too long to
+  read, inside such a field, is taken to leave it open;
 - a CSV line with text after a closing quote, or another number of fields than the header:
   an invalid row;
 - a JSON Lines line that is not JSON, or not an object, or whose fields are not strings: an
@@ -71,7 +73,8 @@ _WIDE_BOMS = {
     b"\xff\xfe": "UTF-16",
     b"\xfe\xff": "UTF-16",
 }
-_BLANK_CSV = frozenset(" \t\f\v,")
+_BLANK = frozenset(" \t")
+_BLANK_CSV = frozenset(" \t,")
 
 
 class FileFormatError(Exception):
@@ -189,7 +192,7 @@ class RowSource:
         if self.path is None:
             return None
         rest = 0
-        blank = _BLANK_CSV if self.format == "csv" else frozenset(" \t\f\v")
+        blank = _BLANK_CSV if self.format == "csv" else _BLANK
         try:
             for raw in self._lines:
                 rest += raw is None or not _is_blank(raw, blank)
@@ -229,15 +232,27 @@ class RowSource:
     ) -> Iterator[Row]:
         user_id, secret = names.index("userId"), names.index("secret")
         recovery = names.index("recoveryCode") if "recoveryCode" in names else None
+        opened = 0  # the line whose quoted field is still open, if any
         for line, raw in lines:
             text, problem = _decoded(raw)
-            if text is None:
-                yield Row(line, None, problem)
+            if text is not None and _BLANK_CSV.issuperset(text):
                 continue
-            if _BLANK_CSV.issuperset(text):
+            if opened:
+                # A continuation of a quoted field: never a row, whatever it looks like, for
+                # it may well be the rest of a key.
+                yield Row(line, None, f"is inside the quoted field opened on line {opened}")
+                if raw is not None and not _open_quote('"' + _scannable(raw, text)):
+                    opened = 0
+                continue
+            if text is None:
+                if raw is not None and _open_quote(_scannable(raw, text)):
+                    opened = line
+                yield Row(line, None, problem)
                 continue
             cells, problem = _csv_cells(text)
             if cells is None:
+                if _open_quote(text):
+                    opened = line
                 yield Row(line, None, problem)
                 continue
             if len(cells) != len(names):
@@ -276,7 +291,7 @@ class RowSource:
             if text is None:
                 yield Row(line, None, problem)
                 continue
-            if not text or text.isspace():
+            if _BLANK.issuperset(text):
                 continue
             try:
                 entry = json.loads(text)
@@ -324,11 +339,34 @@ def _csv_cells(text: str) -> tuple[list[str] | None, str | None]:
         return next(csv.reader([text], strict=True)), None
     except csv.Error:
         pass
+    if _open_quote(text):
+        return (
+            None,
+            "opens a quoted field that does not close on this line (a field cannot span lines)",
+        )
+    return None, "is not valid CSV (a quoted field must end at a comma or the line's end)"
+
+
+def _open_quote(text: str) -> bool:
+    """Whether *text*, read as CSV, ends inside a quoted field."""
+    if '"' not in text:
+        return False
+    try:
+        next(csv.reader([text], strict=True))
+    except csv.Error:
+        pass
+    else:
+        return False
     try:
         next(csv.reader([text + '"'], strict=True))
     except csv.Error:
-        return None, "is not valid CSV (a quoted field must end at a comma or the line's end)"
-    return None, "has a quote that is not closed on this line (a field cannot span lines)"
+        return False  # damaged, but not by a quote left open
+    return True
+
+
+def _scannable(raw: bytes, text: str | None) -> str:
+    # Quotes are ASCII: a line that is not UTF-8 still shows where its quotes are.
+    return text if text is not None else raw.decode("utf-8", "replace")
 
 
 def _row(line: int, user_id: object, secret: object, recovery_code: object) -> Row:

@@ -120,21 +120,52 @@ def test_fields_over_their_length_limits_are_invalid_rows(tmp_path, capsys, row,
     assert reason in reports[2]
 
 
-def test_an_unclosed_quote_invalidates_its_line_and_swallows_no_other(emulator, tmp_path):
-    """A quote left open is that line's fault: the rows below it are still read and imported."""
+def test_an_unclosed_quote_reports_every_line_it_swallows(emulator, tmp_path):
+    """Lines inside a quote left open are each an invalid row by number, none merged in silence."""
     source = _write(
-        tmp_path, _csv(_good(1), f'u2,"{KEYS[1]}'.encode(), _good(3), f'"u4",{KEYS[3]}'.encode())
+        tmp_path,
+        _csv(_good(1), f'u2,"{KEYS[1]}'.encode(), _good(3), f'x",{KEYS[3]}'.encode(), _good(4)),
     )
     assert main(["import-totp", "--from", str(source), "--quiet"]) == 1
     rows = _rows(tmp_path / "users.csv.journal.jsonl")
     assert {line: row["outcome"] for line, row in rows.items()} == {
         2: "imported",
         3: "invalid",
-        4: "imported",
-        5: "imported",
+        4: "invalid",
+        5: "invalid",
+        6: "imported",
     }
-    assert "quote that is not closed" in rows[3]["message"]
+    assert "opens a quoted field that does not close on this line" in rows[3]["message"]
+    assert rows[4]["message"] == "is inside the quoted field opened on line 3"
+    assert rows[5]["message"] == "is inside the quoted field opened on line 3"
+    assert emulator.user("u3")["totp"] is None
     assert emulator.user("u4")["totp"]["secret"] == KEYS[3]
+
+
+def test_a_quote_never_closed_swallows_the_rest_of_the_file_line_by_line(tmp_path, capsys):
+    """With no closing quote, every later line is reported, each on its own number."""
+    source = _write(tmp_path, _csv(_good(1), b'u2,"' + KEYS[1].encode(), _good(3), _good(4)))
+    code, reports, out = _dry_run(source, capsys)
+    assert code == 1
+    assert list(reports) == [3, 4, 5]
+    assert "would import 1, failed 3" in out
+
+
+def test_a_key_split_across_lines_is_never_read_as_a_user_id(tmp_path, capsys):
+    """The rest of a key on the next line would sit in the userId column: it is never shown."""
+    head, tail = KEYS[1][:16], KEYS[1][16:]
+    source = _write(
+        tmp_path,
+        b"userId,secret,recoveryCode\n"
+        + f'u2,"{head}\n{tail}",rc-77\n'.encode()
+        + f'"u3\nu4",{KEYS[2]},\n'.encode(),
+    )
+    code, reports, out = _dry_run(source, capsys)
+    assert code == 1
+    assert list(reports) == [2, 3, 4, 5]
+    assert "no user id" in reports[3]
+    assert tail not in out
+    assert head not in out
 
 
 def test_text_after_a_closing_quote_is_an_invalid_row(tmp_path, capsys):
@@ -164,7 +195,7 @@ def test_every_line_ending_gives_the_same_rows_and_line_numbers(tmp_path, capsys
         (b"us\xe9rId,secret\nu1,KEY\n", "line 1, the CSV header, is not UTF-8 text"),
         (b"", "no CSV header"),
         (b"\n \n", "no CSV header"),
-        (b'userId,"secret\nu1,KEY\n', "line 1, the CSV header, has a quote"),
+        (b'userId,"secret\nu1,KEY\n', "line 1, the CSV header, opens a quoted field"),
     ],
     ids=["utf16-bom", "utf16-no-bom", "utf32", "latin1-header", "empty", "blank", "quote"],
 )
