@@ -49,6 +49,7 @@ from ._lines import physical_lines
 IMPORTED = "imported"
 FAILED = "failed"
 INVALID = "invalid"
+_LINE_BREAKS_ESCAPED = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
 # Our own lines are short; a longer one is not ours, and is not held in memory whole.
 _MAX_LINE = 1 << 20
 
@@ -162,6 +163,8 @@ class Journal:
     def write(self, entry: dict[str, Any]) -> None:
         """Append *entry* as one line and flush it to the operating system."""
         text = json.dumps(entry, ensure_ascii=False, separators=(", ", ": "))
+        # JSON leaves these raw, but str.splitlines() and many editors break lines at them.
+        text = text.translate(_LINE_BREAKS_ESCAPED)
         try:
             try:
                 self._file.write(text + "\n")
