@@ -40,7 +40,7 @@ import os
 from collections.abc import Generator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from ._exit import UsageError
 from ._intmap import IntMap, id_hash
@@ -50,6 +50,7 @@ IMPORTED = "imported"
 FAILED = "failed"
 INVALID = "invalid"
 _LINE_BREAKS_ESCAPED = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
+_MAX_LINE_NUMBER = 2**62
 # Our own lines are short; a longer one is not ours, and is not held in memory whole.
 _MAX_LINE = 1 << 20
 
@@ -93,7 +94,7 @@ def read_imported(path: Path) -> IntMap:
         if entry is None:
             continue
         line, user_id = entry.get("line"), entry.get("userId")
-        if entry.get("outcome") == IMPORTED and type(line) is int and isinstance(user_id, str):
+        if entry.get("outcome") == IMPORTED and _line_number(line) and isinstance(user_id, str):
             imported.put(line, id_hash(user_id))
     return imported
 
@@ -112,7 +113,7 @@ def read_line_numbers(path: Path) -> IntMap:
         if cut_short is not None:
             _refuse_line(path, cut_short)  # a damaged line that is not the last
         line = None if entry is None else entry.get("line")
-        if entry is not None and type(line) is int and line > 0:
+        if entry is not None and _line_number(line):
             lines.put(line, 1)
         elif entry is not None and "event" in entry and "line" not in entry:
             continue
@@ -121,6 +122,11 @@ def read_line_numbers(path: Path) -> IntMap:
         else:
             _refuse_line(path, number)
     return lines
+
+
+def _line_number(value: object) -> TypeGuard[int]:
+    """Whether *value* can be a line number of an input file (and a key of an `IntMap`)."""
+    return type(value) is int and 0 < value < _MAX_LINE_NUMBER
 
 
 def _refuse_line(path: Path, number: int) -> None:
