@@ -116,4 +116,8 @@ def test_a_stopped_only_run_keeps_the_rows_it_did_not_reach(
 
     monkeypatch.setenv("AUTHING_USERPOOL_SECRET", emulator.secret)
     assert main(_import(tmp_path, "--only", str(failures), "--quiet")) == 0
-    assert len([r for r in emulator.requests() if r["path"] == IMPORT_PATH]) == len(listed)
+    journal = _journal(tmp_path / "users.csv.journal.jsonl")
+    imported = [entry["line"] for entry in journal if entry.get("outcome") == "imported"]
+    assert sorted(imported) == listed
+    for n, (user, key) in enumerate(keys.items(), 2):
+        assert (emulator.user(user)["totp"] or {}).get("secret") == (key if n in listed else None)
