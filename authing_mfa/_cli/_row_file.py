@@ -7,7 +7,8 @@ as a stream, and never whole.
 
 Every physical line is one row, reported by its line number (the header is line 1), and a line
 that cannot be a row is an invalid row with the reason, never a crash; the lines before and
-after it are read as usual. What each kind of damage becomes:
+after it are read as usual, but for those inside a quote left open. What each kind of damage
+becomes:
 
 - a line that is empty or holds only spaces and tabs (for CSV, and commas): skipped;
 - a line that is not UTF-8 text (a Latin-1 or Windows-1252 file, a stray byte): an invalid
