@@ -11,7 +11,7 @@ async with AsyncMfaClient(user_pool_id="...", secret="...") as mfa:
 """
 
 from ._async_client import AsyncMfaClient
-from ._bulk_rows import ImportOutcome, TotpRecord
+from ._bulk_rows import ImportOutcome, Outcome, TotpRecord, UnbindRecord
 from ._errors import (
     ApiError,
     AuthenticationError,
@@ -43,6 +43,7 @@ __all__ = [
     "MfaStatus",
     "MfaType",
     "NotFoundError",
+    "Outcome",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestEvent",
@@ -53,5 +54,6 @@ __all__ = [
     "TotpAuthenticator",
     "TotpRecord",
     "TransportError",
+    "UnbindRecord",
     "__version__",
 ]

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 
 from ._operations import Operations
 from ._settings import Configured
+from ._validation import check_mfa_type
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from ._bulk import BulkStream
-    from ._bulk_rows import ImportOutcome, RecordLike
+    from ._bulk_rows import ImportOutcome, Outcome, RecordLike, UnbindRecord
     from ._models import MfaStatus, MfaType, TotpAuthenticator
 
 
@@ -192,6 +193,93 @@ class AsyncMfaClient(Configured):
 
         return BulkStream(
             self._ops.import_row, records, concurrency=concurrency, rate_limit=rate_limit
+        )
+
+    def get_status_many(
+        self,
+        user_ids: Iterable[str] | AsyncIterable[str],
+        *,
+        concurrency: int = 8,
+        rate_limit: float | None = None,
+    ) -> BulkStream[Outcome[str, MfaStatus]]:
+        """Read many users' MFA status; yield one `Outcome` per user id as each finishes.
+
+        ::
+
+            async with mfa.get_status_many(user_ids, concurrency=16) as outcomes:
+                async for outcome in outcomes:
+                    if outcome.ok and not outcome.result.otp:
+                        print(outcome.record, "has no second factor")
+
+        The contract of `import_totp_many`: the input is read lazily, outcomes come in the
+        order the calls finish with their input `Outcome.index`, a failing user (say, not
+        found) never stops the others, refused credentials or permissions stop the run, the
+        rate limit is shared, a ``Retry-After`` pauses every worker, and leaving the context
+        early cancels what is in flight.
+
+        Args:
+            user_ids: an iterable or async iterable of user ids.
+            concurrency: how many calls may be in flight at once.
+            rate_limit: the most requests per second, retries included; ``None``: no limit.
+
+        Returns:
+            An async context manager giving ``Outcome[str, MfaStatus]``: `Outcome.record` is
+            the user id, `Outcome.result` its `MfaStatus`.
+
+        Raises:
+            InvalidArgumentError: *concurrency* or *rate_limit* is out of range.
+            AuthenticationError, PermissionDeniedError: (while iterating) the run stopped.
+            TypeError: (while iterating) an item is not a str.
+        """
+        from ._bulk import BulkStream  # noqa: PLC0415 - anyio's streams load only for bulk work
+
+        return BulkStream(
+            self._ops.status_row, user_ids, concurrency=concurrency, rate_limit=rate_limit
+        )
+
+    def unassociate_mfa_many(
+        self,
+        records: Iterable[str | UnbindRecord | tuple[str, MfaType | str]]
+        | AsyncIterable[str | UnbindRecord | tuple[str, MfaType | str]],
+        *,
+        mfa_type: MfaType | str | None = None,
+        concurrency: int = 8,
+        rate_limit: float | None = None,
+    ) -> BulkStream[Outcome[UnbindRecord, bool]]:
+        """Unbind a factor from many users; yield one `Outcome` per record as each finishes.
+
+        ::
+
+            async with mfa.unassociate_mfa_many(leaked_user_ids, mfa_type="otp") as outcomes:
+                async for outcome in outcomes:
+                    if not outcome.ok:
+                        print(outcome.record.user_id, outcome.error)
+
+        The contract of `import_totp_many` (see `get_status_many`). Unbinding is safe to
+        repeat, so a run that was interrupted may simply be run again.
+
+        Args:
+            records: user ids (each loses *mfa_type*), ``(user_id, mfa_type)`` pairs or
+                `UnbindRecord`s, from an iterable or async iterable.
+            mfa_type: the factor bare user ids lose; an `MfaType` or its name in any case.
+            concurrency: how many calls may be in flight at once.
+            rate_limit: the most requests per second, retries included; ``None``: no limit.
+
+        Returns:
+            An async context manager giving ``Outcome[UnbindRecord, bool]``, whose `result`
+            is True once the server confirmed.
+
+        Raises:
+            InvalidArgumentError: *mfa_type*, *concurrency* or *rate_limit* is refused.
+            AuthenticationError, PermissionDeniedError: (while iterating) the run stopped.
+            TypeError: (while iterating) an item is not a record, or a bare user id came
+                without *mfa_type*.
+        """
+        from ._bulk import BulkStream  # noqa: PLC0415 - anyio's streams load only for bulk work
+
+        factor = None if mfa_type is None else check_mfa_type(mfa_type)
+        return BulkStream(
+            self._ops.unbind_row(factor), records, concurrency=concurrency, rate_limit=rate_limit
         )
 
     async def aclose(self) -> None:

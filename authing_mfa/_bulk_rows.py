@@ -1,28 +1,35 @@
-"""What a bulk TOTP import takes and gives: `TotpRecord`, `ImportOutcome`, and a row's checks.
+"""What the bulk calls take and give: records, one `Outcome` per record, and a row's checks.
 
-A row's key may be base32 or an ``otpauth://totp/...`` URI (read by `_otpauth`).
+`import_totp_many` takes `TotpRecord`s (a key may be base32 or an ``otpauth://totp/...`` URI,
+read by `_otpauth`) and gives `ImportOutcome`s; `get_status_many` takes user ids and gives
+``Outcome[str, MfaStatus]``; `unassociate_mfa_many` takes user ids or `UnbindRecord`s and
+gives ``Outcome[UnbindRecord, bool]``.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ImportOutcome",
+    "Outcome",
     "RecordLike",
     "RowNames",
     "TotpRecord",
+    "UnbindRecord",
     "as_record",
+    "as_unbind_record",
     "check_record",
 ]
 
 import re
 from collections.abc import Mapping
+from typing import Generic, TypeVar
 
 import attrs
 
 from ._errors import AuthingMfaError, InvalidArgumentError
-from ._models import TotpAuthenticator
+from ._models import MfaType, TotpAuthenticator
 from ._otpauth import is_otpauth_uri, secret_of_otpauth
-from ._validation import check_optional_text, check_totp_secret, check_user_id
+from ._validation import check_recovery_code, check_totp_secret, check_user_id
 
 
 @attrs.frozen
@@ -45,29 +52,87 @@ RecordLike = TotpRecord | tuple[str, str] | tuple[str, str, str | None]
 """What `import_totp_many` accepts as one record (mappings too, read as `as_record` says)."""
 
 
-@attrs.frozen(kw_only=True)
-class ImportOutcome:
-    """How one record of `AsyncMfaClient.import_totp_many` ended.
+R = TypeVar("R")
+T = TypeVar("T")
 
-    Exactly one of `authenticator` and `error` is set.
+
+@attrs.frozen(kw_only=True)
+class Outcome(Generic[R, T]):
+    """How one record of a bulk call ended: ``Outcome[record type, result type]``.
+
+    Exactly one of `result` and `error` is set.
 
     Attributes:
         index: the record's position in the input, counting from 0.
-        record: the record, as a `TotpRecord` (tuples and mappings are converted).
-        authenticator: what Authing stored, when the import succeeded.
-        error: why it did not: `InvalidArgumentError` for a row refused before sending
+        record: the record as the call read it (a user id, an `UnbindRecord`, a `TotpRecord`).
+        result: what the call returned for it, when it succeeded.
+        error: why it did not: `InvalidArgumentError` for a record refused before sending
             (nothing was sent for it), else the error the last attempt raised.
     """
 
     index: int
-    record: TotpRecord
-    authenticator: TotpAuthenticator | None = None
+    record: R
+    result: T | None = None
     error: AuthingMfaError | None = None
 
     @property
     def ok(self) -> bool:
-        """Whether the key was imported."""
+        """Whether the call succeeded for this record."""
         return self.error is None
+
+
+class ImportOutcome(Outcome[TotpRecord, TotpAuthenticator]):
+    """How one record of `AsyncMfaClient.import_totp_many` ended.
+
+    An `Outcome` whose `result` is also called `authenticator`: what Authing stored.
+    """
+
+    __slots__ = ()
+
+    @property
+    def authenticator(self) -> TotpAuthenticator | None:
+        """What Authing stored, when the import succeeded (the `result`)."""
+        return self.result
+
+
+@attrs.frozen
+class UnbindRecord:
+    """One factor to unbind from one user, as `unassociate_mfa_many` reads it.
+
+    Attributes:
+        user_id: the user's id.
+        mfa_type: the factor, an `MfaType` or its name in any case.
+    """
+
+    user_id: str
+    mfa_type: MfaType | str
+
+
+def as_unbind_record(item: object, mfa_type: MfaType | None) -> UnbindRecord:
+    """Return *item* as an `UnbindRecord`.
+
+    *item* is a record, a ``(user_id, mfa_type)`` pair, or a user id to unbind the call's
+    *mfa_type* from.
+
+    Raises:
+        TypeError: *item* is none of these, or a bare user id without a call-wide *mfa_type*:
+            a programming error, not a bad row.
+    """
+    if isinstance(item, UnbindRecord):
+        return item
+    if isinstance(item, str):
+        if mfa_type is None:
+            raise TypeError(
+                "a bare user id needs the call's mfa_type: pass mfa_type=..., or give "
+                "(user_id, mfa_type) pairs"
+            )
+        return UnbindRecord(item, mfa_type)
+    if isinstance(item, tuple) and len(item) == 2:  # noqa: PLR2004
+        return UnbindRecord(*item)
+    raise TypeError(
+        "an unbind record must be a user id, a (user_id, mfa_type) pair or an UnbindRecord, "
+        f"not {type(item).__name__}"
+    )
 
 
 @attrs.frozen
@@ -125,5 +190,5 @@ def check_record(record: TotpRecord, names: RowNames = LIBRARY_NAMES) -> TotpRec
         # A row cannot pass validate_secret=False, so the check's hint about it is dropped.
         raise InvalidArgumentError(_VALIDATE_SECRET_HINT.sub("", str(exc))) from None
     return TotpRecord(
-        user_id, secret, check_optional_text(record.recovery_code, names.recovery_code)
+        user_id, secret, check_recovery_code(record.recovery_code, names.recovery_code)
     )

@@ -14,6 +14,8 @@ from datetime import datetime
 
 import attrs
 
+from ._errors import InvalidArgumentError
+
 
 class MfaType(str, enum.Enum):
     """An MFA factor, as the API names it.
@@ -59,9 +61,26 @@ class MfaStatus:
         """Whether face recognition is bound."""
         return self.factors.get(MfaType.FACE.value, False)
 
-    def is_bound(self, mfa_type: MfaType) -> bool:
-        """Return whether the factor *mfa_type* is bound; factors the server left out are not."""
-        return self.factors.get(mfa_type.value, False)
+    def is_bound(self, mfa_type: MfaType | str) -> bool:
+        """Return whether the factor *mfa_type* is bound; factors the server left out are not.
+
+        Args:
+            mfa_type: an `MfaType`, or a factor's name in any case (``"sms"``); a name the
+                server reported but `MfaType` does not know yet is looked up as given too.
+
+        Raises:
+            InvalidArgumentError: *mfa_type* is neither an `MfaType` nor a str.
+        """
+        if isinstance(mfa_type, MfaType):
+            return self.factors.get(mfa_type.value, False)
+        if not isinstance(mfa_type, str):
+            raise InvalidArgumentError(
+                f"mfa_type must be an MfaType or a str, not {type(mfa_type).__name__}"
+            )
+        factors = self.factors
+        if mfa_type in factors:
+            return factors[mfa_type]
+        return factors.get(mfa_type.upper(), False)
 
     def __eq__(self, other: object) -> bool:
         # MappingProxyType does not compare equal to another proxy of an equal dict.

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 __all__ = ["Operations"]
 
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from ._bulk_rows import ImportOutcome, as_record, check_record
+from ._bulk_rows import (
+    ImportOutcome,
+    Outcome,
+    UnbindRecord,
+    as_record,
+    as_unbind_record,
+    check_record,
+)
 from ._errors import AuthingMfaError
 from ._models import MfaStatus, MfaType, TotpAuthenticator
 from ._pipeline import Pipeline
@@ -19,7 +27,7 @@ from ._protocol import IMPORT_TOTP_PATH, MFA_BOUND_PATH
 from ._settings import Settings
 from ._validation import (
     check_mfa_type,
-    check_optional_text,
+    check_recovery_code,
     check_totp_secret,
     check_user_id,
     user_id_path_segment,
@@ -62,7 +70,7 @@ class Operations:
             "userId": check_user_id(user_id),
             "secret": check_totp_secret(secret, validate=validate_secret),
         }
-        if (code := check_optional_text(recovery_code, "recovery_code")) is not None:
+        if (code := check_recovery_code(recovery_code)) is not None:
             body["recoveryCode"] = code
         data = await self.pipeline.request("POST", IMPORT_TOTP_PATH, json=body)
         return _structure(data, TotpAuthenticator)
@@ -81,7 +89,36 @@ class Operations:
             )
         except AuthingMfaError as exc:
             return ImportOutcome(index=index, record=record, error=exc)
-        return ImportOutcome(index=index, record=record, authenticator=authenticator)
+        return ImportOutcome(index=index, record=record, result=authenticator)
+
+    async def status_row(self, index: int, item: object) -> Outcome[str, MfaStatus]:
+        """Read one user's status for a bulk run; never raise for the row.
+
+        Raises:
+            TypeError: *item* is not a user id at all.
+        """
+        if not isinstance(item, str):
+            raise TypeError(f"a user id must be a str, not {type(item).__name__}")
+        try:
+            status = await self.get_status(item)
+        except AuthingMfaError as exc:
+            return Outcome(index=index, record=item, error=exc)
+        return Outcome(index=index, record=item, result=status)
+
+    def unbind_row(
+        self, mfa_type: MfaType | None
+    ) -> Callable[[int, object], Awaitable[Outcome[UnbindRecord, bool]]]:
+        """Return the work of a bulk unbind whose bare user ids lose the factor *mfa_type*."""
+
+        async def unbind(index: int, item: object) -> Outcome[UnbindRecord, bool]:
+            record = as_unbind_record(item, mfa_type)
+            try:
+                done = await self.unassociate_mfa(record.user_id, record.mfa_type)
+            except AuthingMfaError as exc:
+                return Outcome(index=index, record=record, error=exc)
+            return Outcome(index=index, record=record, result=done)
+
+        return unbind
 
     async def aclose(self) -> None:
         """Close the connection pool (not a caller-supplied ``http_client``). Idempotent."""
@@ -90,7 +127,10 @@ class Operations:
 
 def _structure(data: Any, cls: type[T]) -> T:  # noqa: ANN401 - an envelope's data
     # cattrs and the converter it generates load on the first answer, not with the package:
-    # they are a third of what `import authing_mfa` adds to `import httpx`.
+    # they are a third of what `import authing_mfa` adds to `import httpx`. Later answers
+    # call the converter directly.
+    global _structure  # noqa: PLW0603
     from ._converter import structure  # noqa: PLC0415
 
+    _structure = structure
     return structure(data, cls)

@@ -7,8 +7,8 @@ own wait with ``Retry-After`` (on a 429 or a 503); a named wait longer than ``ma
 or longer than what remains of ``total_timeout``, is not waited out: the error (`RateLimitError`
 for a 429) is raised at once, carrying the wait.
 
-Time is anyio's clock (the event loop's), so a test on trio's ``MockClock`` sees every wait
-pass at once, and the waits are anyio sleeps that a cancel scope interrupts.
+Time is the event loop's clock (the one anyio reads), so a test on trio's ``MockClock`` sees
+every wait pass at once, and the waits are anyio sleeps that a cancel scope interrupts.
 
 Many calls may share a `Pacer` (the bulk engine's rate limit): whoever runs calls under one
 sets it in `current_pacer` for its tasks, and the loop here reads it, the way the hooks read
@@ -54,6 +54,9 @@ class Pacer(Protocol):
     async def wait(self) -> None:
         """Return when the next attempt may be sent."""
 
+    async def hold(self) -> None:
+        """Return when no pause is on: checked again just before each request is sent."""
+
     def pause(self, seconds: float) -> None:
         """Let no attempt through for *seconds*: the server asked every caller to wait."""
 
@@ -86,30 +89,34 @@ class RetryPolicy:
     wait_initial: float
     wait_max: float
 
-    async def run(self, attempt: Callable[[float], Awaitable[T]], what: Callable[[], str]) -> T:
-        """Await ``attempt(timeout)`` until it succeeds, the retries run out or time does.
+    async def run(
+        self,
+        attempt: Callable[[float, int], Awaitable[T]],
+        clock: Callable[[], float],
+        what: Callable[[], str],
+    ) -> T:
+        """Await ``attempt(timeout, number)`` until it succeeds, the retries run out or time does.
 
-        *what* names the call in log records (``"GET /api/v2/users/u1/mfa-bound"``), built
-        only when a retry is logged. Under a `current_pacer`, every attempt first waits for it,
-        and a ``Retry-After`` pauses it; the call's time budget starts once the pacer first
-        lets it through, so time queued behind a rate limit does not count against
-        ``total_timeout``.
+        *number* counts attempts from 1. *clock* tells the event loop's time (`_loops.Clock`,
+        or ``anyio.current_time``), whose sleeps the waits are. *what* names the call in log
+        records (``"GET /api/v2/users/u1/mfa-bound"``), built only when a retry is logged.
+        Under a `current_pacer`, every attempt first waits for it, and a ``Retry-After`` pauses
+        it; the call's time budget starts once the pacer first lets it through, so time queued
+        behind a rate limit does not count against ``total_timeout``.
         """
-        import anyio  # noqa: PLC0415 - loaded by the first call, not with the package
-
         pacer = current_pacer.get()
         if pacer is not None:
             await pacer.wait()
-        deadline = anyio.current_time() + self.total_timeout
+        deadline = clock() + self.total_timeout
         timeout = min(self.timeout, self.total_timeout)
         retries = 0
         while True:
             try:
-                return await attempt(timeout)
+                return await attempt(timeout, retries + 1)
             except AuthingMfaError as exc:
                 if pacer is not None and isinstance(exc, ApiError) and exc.retry_after:
                     pacer.pause(min(exc.retry_after, self.max_retry_wait))
-                wait = self._wait_before_retry(exc, retries, deadline - anyio.current_time())
+                wait = self._wait_before_retry(exc, retries, deadline - clock())
                 if wait is None:
                     raise
                 retries += 1
@@ -122,10 +129,12 @@ class RetryPolicy:
                     exc,
                     getattr(exc, "request_id", None),
                 )
+            import anyio  # noqa: PLC0415 - only retries sleep; keeps anyio out of the import
+
             await anyio.sleep(wait)
             if pacer is not None:
                 await pacer.wait()
-            timeout = min(self.timeout, deadline - anyio.current_time())
+            timeout = min(self.timeout, deadline - clock())
 
     def _wait_before_retry(
         self, exc: AuthingMfaError, retries: int, remaining: float

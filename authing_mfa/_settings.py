@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_HOST",
     "ENV_HOST",
+    "ENV_HTTP_BACKEND",
     "ENV_SECRET",
     "ENV_USER_POOL_ID",
     "Configured",
@@ -37,9 +38,13 @@ DEFAULT_HOST = "https://core.authing.cn"
 ENV_USER_POOL_ID = "AUTHING_USERPOOL_ID"
 ENV_SECRET = "AUTHING_USERPOOL_SECRET"  # noqa: S105 - a variable's name, not a secret
 ENV_HOST = "AUTHING_HOST"
+ENV_HTTP_BACKEND = "AUTHING_HTTP_BACKEND"
+HTTP_BACKENDS = ("auto", "httpx", "aiohttp")
 SDK_VERSION_HEADER = f"python-authing-mfa:{__version__}"
 USER_AGENT = f"authing-mfa-python/{__version__}"
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# What an HTTP header value may not carry: controls (line breaks forge headers) and non-ASCII.
+_NOT_HEADER_TEXT = re.compile("[^\x20-\x7e]")
+_NOT_URL_TEXT = re.compile("[^\x21-\x7e]")
 
 T = TypeVar("T")
 
@@ -59,6 +64,7 @@ class Settings:
     limits: httpx.Limits
     transport: httpx.AsyncBaseTransport | None
     http_client: httpx.AsyncClient | None
+    http_backend: str
     hooks: Hooks | None
 
     @classmethod
@@ -81,6 +87,7 @@ class Settings:
         limits: httpx.Limits | None,
         transport: httpx.AsyncBaseTransport | None,
         http_client: httpx.AsyncClient | None,
+        http_backend: str | None,
         on_request: Callable[[RequestEvent], object] | None,
         on_response: Callable[[ResponseEvent], object] | None,
     ) -> Settings:
@@ -113,9 +120,14 @@ class Settings:
             ("tenant_id", tenant_id),
             ("lang", lang),
         ):
-            # These travel in headers, where a line break would forge another header.
-            if value is not None and _CONTROL.search(value):
-                raise InvalidArgumentError(f"{argument} must not contain control characters")
+            # These travel in headers, where a line break would forge another header, and
+            # which carry ASCII only: the HTTP stacks would each fail their own way.
+            if value is not None and (found := _NOT_HEADER_TEXT.search(value)) is not None:
+                kind = "control" if found.group() < "\x80" else "non-ASCII"
+                raise InvalidArgumentError(
+                    f"{argument} must not contain {kind} characters "
+                    f"(found one at index {found.start()}): it is sent in an HTTP header"
+                )
         return cls(
             user_pool_id=user_pool_id,
             secret=secret,
@@ -135,6 +147,7 @@ class Settings:
             limits=_instance(limits, httpx.Limits, "limits") or httpx.Limits(max_connections=100),
             transport=_instance(transport, httpx.AsyncBaseTransport, "transport"),
             http_client=_instance(http_client, httpx.AsyncClient, "http_client"),
+            http_backend=_http_backend(http_backend, transport, http_client),
             hooks=Hooks.resolve(on_request, on_response),
         )
 
@@ -180,6 +193,7 @@ class Configured:
         limits: httpx.Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        http_backend: str | None = None,
         on_request: Callable[[RequestEvent], object] | None = None,
         on_response: Callable[[ResponseEvent], object] | None = None,
     ) -> None:
@@ -200,6 +214,7 @@ class Configured:
             limits=limits,
             transport=transport,
             http_client=http_client,
+            http_backend=http_backend,
             on_request=on_request,
             on_response=on_response,
         )
@@ -225,16 +240,45 @@ def _text(value: object, argument: str) -> str | None:
 
 
 def _host(host: str | None) -> str:
+    argument = "host" if host is not None else f"host (from {ENV_HOST})"
     host = (_text(host, "host") or os.environ.get(ENV_HOST) or DEFAULT_HOST).rstrip("/")
     try:
         url = httpx.URL(host)
-    except httpx.InvalidURL as exc:
-        raise InvalidArgumentError(f"host is not a valid URL: {exc}") from None
+    except httpx.InvalidURL:
+        # httpx's message may quote the URL, which may hold a password: not repeated here.
+        raise InvalidArgumentError(f"{argument} is not a valid URL") from None
+    if url.userinfo:
+        raise InvalidArgumentError(
+            f"{argument} must not contain a user name or password: the client authenticates "
+            "with the pool's secret, and a URL's credentials would show in logs"
+        )
     if url.scheme not in {"http", "https"} or not url.host:
         raise InvalidArgumentError(
-            f"host must be an http(s) URL such as {DEFAULT_HOST}, not {host!r}"
+            f"{argument} must be an http(s) URL such as {DEFAULT_HOST}, not {host!r}"
+        )
+    if url.query or url.fragment or _NOT_URL_TEXT.search(host):
+        raise InvalidArgumentError(
+            f"{argument} must be a base URL without query, fragment, spaces or control "
+            "characters (non-ASCII host names in their xn-- form)"
         )
     return host
+
+
+def _http_backend(value: str | None, transport: object, http_client: object) -> str:
+    argument = "http_backend"
+    if value is None:
+        value, argument = os.environ.get(ENV_HTTP_BACKEND) or "auto", ENV_HTTP_BACKEND
+    if value not in HTTP_BACKENDS:
+        shown = value if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(
+            f"{argument} must be one of {', '.join(HTTP_BACKENDS)}, not {shown!r}"
+        )
+    if value == "aiohttp" and (transport is not None or http_client is not None):
+        raise InvalidArgumentError(
+            f"{argument} is 'aiohttp', but transport and http_client are httpx's: "
+            "give neither, or use 'httpx' or 'auto'"
+        )
+    return value
 
 
 def _seconds(value: object, argument: str, *, zero: bool = False) -> float:

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 from . import _portal
 from ._operations import Operations
 from ._settings import Configured
+from ._validation import check_mfa_type
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._bulk_rows import ImportOutcome, RecordLike
+    from ._bulk_rows import ImportOutcome, Outcome, RecordLike, UnbindRecord
     from ._models import MfaStatus, MfaType, TotpAuthenticator
 
 
@@ -117,6 +118,54 @@ class MfaClient(Configured):
 
         stream = BulkStream(
             self._current.import_row,
+            records,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            blocking_input=True,
+        )
+        return iterate_blocking(stream)
+
+    def get_status_many(
+        self,
+        user_ids: Iterable[str],
+        *,
+        concurrency: int = 8,
+        rate_limit: float | None = None,
+    ) -> Iterator[Outcome[str, MfaStatus]]:
+        """Read many users' MFA status; yield one `Outcome` per user id as each finishes.
+
+        See `AsyncMfaClient.get_status_many`; the input is read in a worker thread and the
+        iterator closes as `import_totp_many`'s does.
+        """
+        from ._bulk import BulkStream, iterate_blocking  # noqa: PLC0415 - see AsyncMfaClient
+
+        stream = BulkStream(
+            self._current.status_row,
+            user_ids,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            blocking_input=True,
+        )
+        return iterate_blocking(stream)
+
+    def unassociate_mfa_many(
+        self,
+        records: Iterable[str | UnbindRecord | tuple[str, MfaType | str]],
+        *,
+        mfa_type: MfaType | str | None = None,
+        concurrency: int = 8,
+        rate_limit: float | None = None,
+    ) -> Iterator[Outcome[UnbindRecord, bool]]:
+        """Unbind a factor from many users; yield one `Outcome` per record as each finishes.
+
+        See `AsyncMfaClient.unassociate_mfa_many`; the input is read in a worker thread and
+        the iterator closes as `import_totp_many`'s does.
+        """
+        from ._bulk import BulkStream, iterate_blocking  # noqa: PLC0415 - see AsyncMfaClient
+
+        factor = None if mfa_type is None else check_mfa_type(mfa_type)
+        stream = BulkStream(
+            self._current.unbind_row(factor),
             records,
             concurrency=concurrency,
             rate_limit=rate_limit,

@@ -2,21 +2,25 @@
 
 A token is refreshed once less than a tenth of its lifetime, and at most ten minutes, remain
 (Authing's tokens live for days, so this is ten minutes in practice). Expiry is tracked on the
-event loop's clock (anyio's, monotonic) from the moment the token arrived, using the lifetime
-the server stated (``exp - iat``), so a client whose wall clock is off by hours still refreshes
-in time, and a test on trio's ``MockClock`` sees a token expire without waiting.
+event loop's clock (`_loops.Clock`, monotonic, one scale for every loop) from the moment the
+token arrived, using the lifetime the server stated (``exp - iat``), so a client whose wall
+clock is off by hours still refreshes in time, and a test on trio's ``MockClock`` sees a token
+expire without waiting.
 
-Only one fetch runs at a time: concurrent callers on a cold client wait for the one fetch
-under way. A token the server refuses is dropped only if it is still the cached one, so a
-newer token fetched meanwhile survives a late refusal of the old one. If a refresh fails while
-the cached token is still valid, the cached token keeps serving and the refresh is tried again
-a little later.
+The token is shared by every event loop a client runs in. Fetches are single-flight per loop:
+the callers of one loop that find no valid token wait for the one fetch under way there, and
+share its outcome, a failure included (a refused secret is asked once, not once per caller);
+no caller ever waits on another loop's fetch. A token the server refuses is dropped only if it
+is still the cached one, so a newer token fetched meanwhile survives a late refusal of the old
+one. If a refresh fails while the cached token is still valid, the cached token keeps serving
+and the refresh is tried again a little later.
 """
 
 from __future__ import annotations
 
-__all__ = ["ManagementTokens", "StaticToken", "Token", "TokenSource"]
+__all__ = ["Flight", "ManagementTokens", "StaticToken", "Token", "TokenSource"]
 
+import copy
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
@@ -24,12 +28,11 @@ from typing import TYPE_CHECKING, Protocol
 import attrs
 
 from ._envelope import decode_token_answer
-from ._errors import ApiError, ResponseValidationError, TransportError
+from ._errors import ApiError, AuthingMfaError, ResponseValidationError, TransportError
 
 if TYPE_CHECKING:
-    import anyio
-
     from ._http import Reply
+    from ._loops import Clock
 
 logger = logging.getLogger("authing_mfa")
 
@@ -38,15 +41,9 @@ _MAX_MARGIN = 600.0
 _REFRESH_RETRY_AFTER = 5.0
 
 
-def _loop_clock() -> float:
-    import anyio  # noqa: PLC0415 - loaded by the first call, not with the package
-
-    return anyio.current_time()
-
-
 @attrs.frozen
 class Token:
-    """A management token and when, on the event loop's clock, it stops being trusted."""
+    """A management token and when, on the shared clock, it stops being trusted."""
 
     value: str = attrs.field(repr=False)
     expires_at: float
@@ -59,10 +56,27 @@ class Token:
         return cls(value, expires_at=now + lifetime, refresh_at=now + lifetime - margin)
 
 
+class Flight:
+    """One event loop's token fetches: its lock, its clock, and how its last fetch ended.
+
+    Created in the loop it serves (its lock belongs to that loop).
+    """
+
+    __slots__ = ("clock", "completed", "failure", "lock")
+
+    def __init__(self, clock: Clock) -> None:
+        import anyio  # noqa: PLC0415 - loaded by the first call, not with the package
+
+        self.clock = clock
+        self.lock = anyio.Lock()
+        self.completed = 0
+        self.failure: AuthingMfaError | None = None
+
+
 class TokenSource(Protocol):
     """Where a client's requests get the token they carry."""
 
-    async def get(self, timeout: float) -> str:
+    async def get(self, timeout: float, flight: Flight) -> str:
         """Return a token to send, fetching one within *timeout* seconds if needed."""
 
     def refused(self, token: str) -> bool:
@@ -75,7 +89,7 @@ class StaticToken:
 
     value: str = attrs.field(repr=False)
 
-    async def get(self, timeout: float) -> str:  # noqa: ARG002 - the TokenSource interface
+    async def get(self, timeout: float, flight: Flight) -> str:  # noqa: ARG002 - the interface
         """Return the caller's token."""
         return self.value
 
@@ -88,37 +102,39 @@ class StaticToken:
 class ManagementTokens:
     """Tokens from Authing's ``accessToken`` query, cached, refreshed one fetch at a time.
 
-    *fetch* performs one token request within the given timeout and returns the answer.
+    *fetch* performs one token request within the given timeout, in the running loop, and
+    returns the answer.
     """
 
     _fetch: Callable[[float], Awaitable[Reply]]
-    _clock: Callable[[], float] = _loop_clock
     _token: Token | None = None
-    _lock: anyio.Lock | None = None
     fetches: int = 0
 
-    async def get(self, timeout: float) -> str:
-        """Return the cached token, or the fresh one a single shared fetch brings."""
+    async def get(self, timeout: float, flight: Flight) -> str:
+        """Return the cached token, or the fresh one this loop's single fetch brings."""
         token = self._token
-        if token is not None and self._clock() < token.refresh_at:
+        if token is not None and flight.clock.now() < token.refresh_at:
             return token.value
-        if self._lock is None:
-            import anyio  # noqa: PLC0415 - a cold path; keeps anyio out of the package import
-
-            self._lock = anyio.Lock()
-        async with self._lock:
+        completed = flight.completed
+        async with flight.lock:
             token = self._token
-            now = self._clock()
+            now = flight.clock.now()
             if token is not None and now < token.refresh_at:
                 return token.value
+            if flight.completed != completed and flight.failure is not None:
+                # The fetch this caller waited for failed: its outcome is this caller's too.
+                raise copy.copy(flight.failure)
             try:
                 self.fetches += 1
                 response = await self._fetch(timeout)
                 value, lifetime = decode_token_answer(response)
-                fresh = Token.arrived(value, lifetime, self._clock())
+                fresh = Token.arrived(value, lifetime, flight.clock.now())
             except (ApiError, TransportError, ResponseValidationError) as exc:
+                flight.completed += 1
                 if token is None or now >= token.expires_at:
+                    flight.failure = exc
                     raise
+                flight.failure = None
                 logger.warning(
                     "refreshing the management token failed (%s); the current one is valid "
                     "for %.0f s more and stays in use",
@@ -129,6 +145,12 @@ class ManagementTokens:
                 retry_in = min(_REFRESH_RETRY_AFTER, (token.expires_at - now) / 2)
                 self._token = attrs.evolve(token, refresh_at=now + retry_in)
                 return token.value
+            except BaseException:
+                flight.completed += 1
+                flight.failure = None
+                raise
+            flight.completed += 1
+            flight.failure = None
             self._token = fresh
             logger.debug("fetched a management token valid for %.0f s", fresh.expires_at - now)
             return fresh.value

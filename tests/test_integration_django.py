@@ -126,7 +126,7 @@ async def test_the_async_view_awaits_the_async_client(example, emulator):
     try:
         answer = await AsyncClient().get("/async/users/alice/mfa")
         missing = await AsyncClient().get("/async/users/nobody/mfa")
-        opened = example.async_mfa._ops.pipeline.stack is not None
+        opened = example.async_mfa._ops.pipeline.stack() is not None
     finally:
         await example.async_mfa.aclose()
     assert opened  # the async client, not the blocking one, made the calls

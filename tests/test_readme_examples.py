@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 import anyio
+import pytest
 from readme_examples import examples, load
 
 from authing_mfa import ConnectionError, RequestEvent, ResponseEvent  # noqa: A004
@@ -50,10 +51,20 @@ def test_the_hooks_example_warns_about_failed_requests(caplog, monkeypatch):
 
 
 def test_the_testing_examples_pass_under_pytest(pytester):
-    """The README's pytest example, run by pytest, passes both its tests."""
+    """The README's pytest example, run by pytest with only the installed plugin, passes."""
     _, code = examples()["testing"]
     pytester.makepyfile(test_readme_testing=code)
     result = pytester.runpytest_inprocess(
-        "-p", "no:cacheprovider", "-p", "no:asyncio", "-W", "error", "-q"
+        "-p", "no:cacheprovider", "-p", "no:asyncio", "-p", "no:hypothesispytest", "-W", "error"
     )
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
+
+
+def test_the_testing_example_type_checks_under_mypy_strict(tmp_path):
+    """What users copy into a strictly typed suite passes ``mypy --strict`` as it is."""
+    api = pytest.importorskip("mypy.api")
+    _, code = examples()["testing"]
+    example = tmp_path / "test_readme_testing.py"
+    example.write_text(code, encoding="utf-8")
+    stdout, stderr, status = api.run(["--strict", str(example)])
+    assert status == 0, stdout + stderr

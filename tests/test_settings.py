@@ -28,6 +28,7 @@ BAD_VALUES = {
     "limits": ({"max_connections": 5}, "limits must be an httpx.Limits"),
     "transport": (object(), "transport must be an httpx.AsyncBaseTransport"),
     "http_client": (httpx.Client, "http_client must be an httpx.AsyncClient"),
+    "http_backend": ("requests", "http_backend must be one of auto, httpx, aiohttp"),
     "on_request": ("print", "on_request must be a callable"),
     "on_response": (42, "on_response must be a callable"),
 }

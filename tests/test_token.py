@@ -10,7 +10,7 @@ import pytest
 from fakes import envelope, token_answer
 
 from authing_mfa import AuthenticationError, ConnectionError  # noqa: A004
-from authing_mfa._token import ManagementTokens
+from authing_mfa._token import Flight, ManagementTokens
 
 STATUS_URL = "/api/v2/users/u1/mfa-bound"
 OK = envelope({"OTP": True})
@@ -200,10 +200,10 @@ async def test_a_malformed_token_answer_is_a_validation_error(api, make_client, 
 
 class FakeClock:
     def __init__(self):
-        self.now = 1000.0
+        self.time = 1000.0
 
-    def __call__(self):
-        return self.now
+    def now(self):
+        return self.time
 
 
 @pytest.mark.asyncio
@@ -222,15 +222,15 @@ async def test_a_failed_refresh_keeps_the_still_valid_token(caplog):
             raise ConnectionError("token endpoint down")
         return answer
 
-    tokens = ManagementTokens(fetch, clock=clock)
-    assert await tokens.get(1.0) == "first"
-    clock.now += 95  # inside the refresh margin, before expiry
+    tokens, flight = ManagementTokens(fetch), Flight(clock)
+    assert await tokens.get(1.0, flight) == "first"
+    clock.time += 95  # inside the refresh margin, before expiry
     with caplog.at_level(logging.WARNING, logger="authing_mfa"):
-        assert await tokens.get(1.0) == "first"
+        assert await tokens.get(1.0, flight) == "first"
     assert "refreshing the management token failed" in caplog.text
-    assert await tokens.get(1.0) == "first"  # the next try waits a little
-    clock.now += 4.5
-    assert await tokens.get(1.0) == "third"
+    assert await tokens.get(1.0, flight) == "first"  # the next try waits a little
+    clock.time += 4.5
+    assert await tokens.get(1.0, flight) == "third"
     assert tokens.fetches == 3
 
 
@@ -245,8 +245,8 @@ async def test_a_failed_refresh_of_an_expired_token_raises():
             return answers.pop(0)
         raise ConnectionError("token endpoint down")
 
-    tokens = ManagementTokens(fetch, clock=clock)
-    await tokens.get(1.0)
-    clock.now += 100
+    tokens, flight = ManagementTokens(fetch), Flight(clock)
+    await tokens.get(1.0, flight)
+    clock.time += 100
     with pytest.raises(ConnectionError):
-        await tokens.get(1.0)
+        await tokens.get(1.0, flight)

@@ -23,7 +23,7 @@ async def test_asyncio_without_a_transport_sends_through_aiohttp(server, emulato
     """Under asyncio, a client given no httpx transport or client uses the aiohttp stack."""
     async with client_for(server) as mfa:
         await mfa.get_status("u1")
-        assert isinstance(mfa._ops.pipeline.stack, AiohttpStack)
+        assert isinstance(mfa._ops.pipeline.stack(), AiohttpStack)
     assert emulator.requests()[-1]["headers"]["user-agent"].startswith("authing-mfa-python/")
 
 
@@ -34,7 +34,7 @@ async def test_a_given_transport_sends_through_httpx(emulator):
         user_pool_id=emulator.user_pool_id, secret=emulator.secret, transport=emulator.transport()
     ) as mfa:
         await mfa.get_status("u1")
-        assert isinstance(mfa._ops.pipeline.stack, HttpxStack)
+        assert isinstance(mfa._ops.pipeline.stack(), HttpxStack)
 
 
 def test_trio_sends_through_httpx(server, emulator):
@@ -45,7 +45,7 @@ def test_trio_sends_through_httpx(server, emulator):
     async def main():
         async with client_for(server) as mfa:
             await mfa.get_status("u1")
-            stacks.append(type(mfa._ops.pipeline.stack))
+            stacks.append(type(mfa._ops.pipeline.stack()))
 
     trio.run(main)
     assert stacks == [HttpxStack]

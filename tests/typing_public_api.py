@@ -15,15 +15,19 @@ from authing_mfa import (
     ApiError,
     AsyncMfaClient,
     AuthingMfaError,
+    ImportOutcome,
     InvalidArgumentError,
     MfaClient,
     MfaStatus,
     MfaType,
+    Outcome,
     RateLimitError,
     RequestEvent,
     ResponseEvent,
     TotpAuthenticator,
+    TotpRecord,
     TransportError,
+    UnbindRecord,
     __version__,
 )
 from authing_mfa.testing import Emulator, run_server
@@ -62,7 +66,7 @@ async def async_client(emulator: Emulator) -> None:
         otp: bool = status.otp
         face: bool = status.face
         factors: Mapping[str, bool] = status.factors
-        sms: bool = status.is_bound(MfaType.SMS)
+        sms: bool = status.is_bound(MfaType.SMS) or status.is_bound("sms")
         unbound: bool = await client.unassociate_mfa("u", MfaType.OTP)
         unbound = await client.unassociate_mfa("u", "face")
         totp: TotpAuthenticator = await client.import_totp(
@@ -71,6 +75,25 @@ async def async_client(emulator: Emulator) -> None:
         created: datetime = totp.created_at
         recovery: str | None = totp.recovery_code
         del otp, face, factors, sms, unbound, created, recovery
+        async with client.get_status_many(["u1", "u2"], concurrency=2) as statuses:
+            async for read in statuses:
+                index: int = read.index
+                user_id: str = read.record
+                found: MfaStatus | None = read.result
+                del index, user_id, found
+        async with client.unassociate_mfa_many(
+            ["u1", ("u2", MfaType.FACE), UnbindRecord("u3", "otp")], mfa_type="otp"
+        ) as unbinds:
+            async for unbind in unbinds:
+                record: UnbindRecord = unbind.record
+                done: bool | None = unbind.result
+                del record, done
+        async with client.import_totp_many([TotpRecord("u", "JBSWY3DPEHPK3PXP")]) as imports:
+            async for imported in imports:
+                outcome: ImportOutcome = imported
+                stored: TotpAuthenticator | None = outcome.authenticator
+                generic: Outcome[TotpRecord, TotpAuthenticator] = outcome
+                del stored, generic
     await client.aclose()
 
 
@@ -80,7 +103,11 @@ def sync_client(url: str) -> None:
         status: MfaStatus = same.get_status("u")
         unbound: bool = client.unassociate_mfa("u", "otp")
         totp: TotpAuthenticator = client.import_totp("u", "JBSWY3DPEHPK3PXP")
-        del status, unbound, totp
+        report: list[Outcome[str, MfaStatus]] = list(client.get_status_many(iter(["u"])))
+        unbinds: list[Outcome[UnbindRecord, bool]] = list(
+            client.unassociate_mfa_many(["u"], mfa_type=MfaType.OTP, rate_limit=5)
+        )
+        del status, unbound, totp, report, unbinds
     client.close()
 
 

@@ -217,7 +217,7 @@ class _Run:
         self._failed(line, record, error)
 
     def abandon_pending(self) -> None:
-        """Journal the rows in flight when the run stopped as failed, with the stopping error."""
+        """Journal the rows read but never reported (the run stopped) as failed, with its error."""
         assert self.stopped is not None  # noqa: S101 - called on a stopped run only
         for line, record in sorted(self.pending.values(), key=lambda pending: pending[0]):
             self._failed(line, record, self.stopped)
@@ -411,11 +411,10 @@ async def _import(run: _Run, client: AsyncMfaClient) -> None:
         try:
             async for outcome in outcomes:
                 run.outcome(outcome)
-                if run.stopped is not None:
-                    break  # leaving cancels the rows in flight; abandon_pending journals them
         except _FATAL as exc:
-            # The bulk engine raises such an error itself, after the outcomes in flight.
-            run.stopped = exc
+            # The bulk engine stops reading rows at the first such outcome (and so does
+            # `rows`), reports the rows in flight, then raises it.
+            run.stopped = run.stopped or exc
 
 
 def _stop_message(run: _Run) -> str:

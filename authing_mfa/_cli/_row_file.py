@@ -58,15 +58,17 @@ from typing import BinaryIO, Literal
 import attrs
 
 from authing_mfa._bulk_rows import TotpRecord
+from authing_mfa._validation import MAX_RECOVERY_CODE_LENGTH, MAX_SECRET_LENGTH, MAX_USER_ID_LENGTH
 
 from ._lines import CHUNK, count_lines, physical_lines
 
 Format = Literal["csv", "jsonl"]
 COLUMNS = ("userId", "secret", "recoveryCode")
 MAX_LINE_BYTES = 64 * 1024
-MAX_USER_ID = 512
-MAX_SECRET = 1024
-MAX_RECOVERY_CODE = 256
+# The library's limits, checked here first so that an over-long id is not journaled whole.
+MAX_USER_ID = MAX_USER_ID_LENGTH
+MAX_SECRET = MAX_SECRET_LENGTH
+MAX_RECOVERY_CODE = MAX_RECOVERY_CODE_LENGTH
 _UTF8_BOM = b"\xef\xbb\xbf"
 _WIDE_BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",

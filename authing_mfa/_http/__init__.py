@@ -8,8 +8,9 @@ answer, raise only our `TransportError`s):
   twice aiohttp's time per call at concurrency 1, and collapses past a few dozen concurrent
   requests (1 000 calls over 32 connections: 5 s against 0.65 s), which a bulk import or a
   busy web app reaches at once.
-- `_httpx`, everywhere else: under trio (aiohttp is asyncio-only), and whenever the caller
-  hands us an httpx transport (the test seam) or their own `httpx.AsyncClient`.
+- `_httpx`, everywhere else: under trio (aiohttp is asyncio-only), whenever the caller
+  hands us an httpx transport (the test seam) or their own `httpx.AsyncClient`, and when the
+  client's ``http_backend`` asks for it (respx and pytest-httpx intercept httpx only).
 
 Each stack's module is imported only when a client first needs it.
 """
@@ -20,6 +21,8 @@ __all__ = ["HttpStack", "Reply", "open_stack"]
 
 from typing import TYPE_CHECKING
 
+from authing_mfa._errors import InvalidArgumentError
+
 from ._interface import HttpStack, Reply
 
 if TYPE_CHECKING:
@@ -27,8 +30,27 @@ if TYPE_CHECKING:
 
 
 def open_stack(settings: Settings) -> HttpStack:
-    """Return the stack for a client, chosen in the event loop that will use it."""
-    if settings.transport is None and settings.http_client is None and _running_asyncio():
+    """Return the stack for a client in the running event loop, as its ``http_backend`` says.
+
+    ``"auto"`` is aiohttp under asyncio, unless the caller gave an httpx ``transport`` or
+    ``http_client``; httpx otherwise. ``"httpx"`` is always httpx (what respx and pytest-httpx
+    intercept); ``"aiohttp"`` is aiohttp, under asyncio only.
+
+    Raises:
+        InvalidArgumentError: ``http_backend="aiohttp"`` in a loop that is not asyncio's.
+    """
+    backend = settings.http_backend
+    if backend == "aiohttp" or (
+        backend == "auto"
+        and settings.transport is None
+        and settings.http_client is None
+        and _running_asyncio()
+    ):
+        if not _running_asyncio():
+            raise InvalidArgumentError(
+                "http_backend is 'aiohttp', which runs under asyncio only, and this call runs "
+                "under trio: use 'httpx' or 'auto'"
+            )
         from ._aiohttp import AiohttpStack  # noqa: PLC0415 - loaded only where used
 
         return AiohttpStack(settings)

@@ -95,9 +95,43 @@ __all__ = [
     "spawn_server",
 ]
 
-from ._control_client import EmulatorControl
-from ._emulator import DEFAULT_TOKEN_TTL, Emulator
-from ._faults import Fault
-from ._http_server import LoopbackServer
-from ._in_process import EmulatorTransport
-from ._launch import RunningServer, SpawnedServer, run_server, serve, spawn_server
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._control_client import EmulatorControl
+    from ._emulator import DEFAULT_TOKEN_TTL, Emulator
+    from ._faults import Fault
+    from ._http_server import LoopbackServer
+    from ._in_process import EmulatorTransport
+    from ._launch import RunningServer, SpawnedServer, run_server, serve, spawn_server
+
+# Each name loads its module on first use: pytest loads this package with the plugin
+# (`_pytest_plugin`) in every suite of a project that has authing-mfa installed, most of which
+# never touch the emulator.
+_MODULE_OF = {
+    "DEFAULT_TOKEN_TTL": "._emulator",
+    "Emulator": "._emulator",
+    "EmulatorControl": "._control_client",
+    "EmulatorTransport": "._in_process",
+    "Fault": "._faults",
+    "LoopbackServer": "._http_server",
+    "RunningServer": "._launch",
+    "SpawnedServer": "._launch",
+    "run_server": "._launch",
+    "serve": "._launch",
+    "spawn_server": "._launch",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
