@@ -13,13 +13,14 @@ __all__ = ["main"]
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from authing_mfa._version import __version__
 
-from ._exit import EXIT_OK, EXIT_USAGE
+from ._exit import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -264,7 +265,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     run: Callable[[argparse.Namespace], int] = args.run
-    return run(args)
+    try:
+        return run(args)
+    except BrokenPipeError:
+        # Whoever read our output left (``| head``): stop quietly, the journal closed, and
+        # keep Python from failing again while flushing standard output at exit.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -316,3 +316,21 @@ def test_version(capsys):
         main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out == f"authing-mfa {authing_mfa.__version__}\n"
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
+    """``import-totp ... | head -1``: exit 1 without a BrokenPipeError traceback."""
+    source = tmp_path / "users.csv"
+    source.write_text("userId,secret\n" + "".join(f"u{n},bad!\n" for n in range(20_000)))
+    with subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "authing_mfa", "import-totp", "--from", str(source), "--dry-run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as command:
+        assert command.stdout is not None
+        assert command.stderr is not None
+        assert command.stdout.readline().startswith(b"line 2 ")
+        command.stdout.close()
+        err = command.stderr.read()
+    assert command.returncode == 1
+    assert b"Traceback" not in err
