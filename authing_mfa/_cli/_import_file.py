@@ -25,9 +25,10 @@ A run that cannot go on
 -----------------------
 When Authing refuses the pool's credentials (`AuthenticationError`) or their permission
 (`PermissionDeniedError`), no row can succeed: the run stops at once instead of sending every
-row to the same refusal. The rows in flight are journaled as failed with that error, no
-further row is started, and the command exits 2 saying what to fix and how many rows were
-not started; ``--resume`` carries on once the credentials are fixed.
+row to the same refusal. No further row is read; the rows in flight finish and are journaled
+(a row read but never reported is journaled as failed with that error), and the command
+exits 2 saying what to fix and how many rows were not started; ``--resume`` carries on once
+the credentials are fixed.
 
 The failures file
 -----------------
