@@ -20,12 +20,13 @@ __all__ = [
     "check_record",
 ]
 
+import re
 from collections.abc import Mapping
 from typing import Generic, TypeVar
 
 import attrs
 
-from ._errors import AuthingMfaError
+from ._errors import AuthingMfaError, InvalidArgumentError
 from ._models import MfaType, TotpAuthenticator
 from ._otpauth import is_otpauth_uri, secret_of_otpauth
 from ._validation import check_recovery_code, check_totp_secret, check_user_id
@@ -144,6 +145,7 @@ class RowNames:
 
 
 LIBRARY_NAMES = RowNames()
+_VALIDATE_SECRET_HINT = re.compile(r" \(pass validate_secret=False[^)]*\)")
 
 
 def as_record(item: object) -> TotpRecord:
@@ -182,8 +184,11 @@ def check_record(record: TotpRecord, names: RowNames = LIBRARY_NAMES) -> TotpRec
     secret = record.secret
     if is_otpauth_uri(secret):
         secret = secret_of_otpauth(secret, names.secret)
+    try:
+        secret = check_totp_secret(secret, argument=names.secret)
+    except InvalidArgumentError as exc:
+        # A row cannot pass validate_secret=False, so the check's hint about it is dropped.
+        raise InvalidArgumentError(_VALIDATE_SECRET_HINT.sub("", str(exc))) from None
     return TotpRecord(
-        user_id,
-        check_totp_secret(secret, argument=names.secret),
-        check_recovery_code(record.recovery_code, names.recovery_code),
+        user_id, secret, check_recovery_code(record.recovery_code, names.recovery_code)
     )

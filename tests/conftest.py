@@ -31,3 +31,13 @@ def server(emulator: Emulator) -> Iterator[RunningServer]:
     """This test's emulator served on loopback, from a thread of this process."""
     with run_server(emulator) as running:
         yield running
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the ``fuzz`` tests out unless ``-m`` names them: they are long by design."""
+    if "fuzz" in (config.getoption("markexpr") or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("fuzz") is None]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept

@@ -11,6 +11,7 @@ __all__ = ["IntMap", "id_hash"]
 
 import hashlib
 from array import array
+from collections.abc import Iterator
 
 
 def id_hash(user_id: str) -> int:
@@ -67,6 +68,12 @@ class IntMap:
             return self._values[index]
         self.put(key, value)
         return None
+
+    def items(self) -> Iterator[tuple[int, int]]:
+        """Yield every ``(key, value)``, in no particular order."""
+        for key, value in zip(self._keys, self._values, strict=True):
+            if key:
+                yield key, value
 
     def _grow(self) -> None:
         keys, values = self._keys, self._values

@@ -12,11 +12,15 @@ from __future__ import annotations
 __all__ = ["main"]
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ._exit import EXIT_OK, EXIT_USAGE
+from authing_mfa._version import __version__
+
+from ._exit import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -56,6 +60,20 @@ def _unbind(args: argparse.Namespace) -> int:
     return unbind(args.user_id, args.type, _settings(args))
 
 
+# The options that only make sense with --from, and their defaults.
+_FILE_OPTIONS = {
+    "format": None,
+    "journal": None,
+    "failures": None,
+    "only": None,
+    "resume": False,
+    "dry_run": False,
+    "quiet": False,
+    "concurrency": 8,
+    "rate_limit": None,
+}
+
+
 def _import_totp(args: argparse.Namespace) -> int:
     if (args.user_id is None) == (args.source is None):
         sys.stderr.write(
@@ -64,13 +82,21 @@ def _import_totp(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     if args.user_id is not None:
+        given = [name for name, default in _FILE_OPTIONS.items() if getattr(args, name) != default]
+        if given:
+            flags = ", ".join("--" + name.replace("_", "-") for name in given)
+            sys.stderr.write(
+                f"authing-mfa import-totp: error: {flags} apply to --from FILE only, "
+                "not to one USER_ID\n"
+            )
+            return EXIT_USAGE
         from ._one_user import import_one  # noqa: PLC0415
 
         return import_one(args.user_id, _settings(args))
     from ._import_file import ImportOptions, run_import_file  # noqa: PLC0415
 
     options = ImportOptions(
-        source=args.source,
+        source=None if str(args.source) == "-" else args.source,
         file_format=args.format,
         journal=args.journal,
         failures=args.failures,
@@ -132,7 +158,9 @@ def _add_user_commands(
         ),
     )
     bulk.add_argument("user_id", metavar="USER_ID", nargs="?", help="one user to import for")
-    bulk.add_argument("--from", dest="source", type=Path, metavar="FILE", help="rows to import")
+    bulk.add_argument(
+        "--from", dest="source", type=Path, metavar="FILE", help="rows to import; - for stdin"
+    )
     bulk.add_argument("--format", choices=["csv", "jsonl"], help="default: from the extension")
     bulk.add_argument(
         "--concurrency", type=_positive_int, default=8, help="rows in flight at once (8)"
@@ -143,18 +171,28 @@ def _add_user_commands(
         metavar="RPS",
         help="most requests per second, retries included (no limit)",
     )
-    bulk.add_argument("--journal", type=Path, metavar="PATH", help="default: FILE.journal.jsonl")
+    bulk.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help="default: FILE.journal.jsonl (required with --from -)",
+    )
     bulk.add_argument(
         "--resume",
         action="store_true",
         help="skip the rows the journal shows imported; retry every other row",
     )
-    bulk.add_argument("--failures", type=Path, metavar="PATH", help="default: FILE.failures.jsonl")
+    bulk.add_argument(
+        "--failures",
+        type=Path,
+        metavar="PATH",
+        help="default: FILE.failures.jsonl (with --from -: JOURNAL.failures.jsonl)",
+    )
     bulk.add_argument(
         "--only",
         type=Path,
         metavar="FAILURES",
-        help="import only the rows (line numbers of FILE) a failures file lists",
+        help="import only the rows (line numbers of FILE) a failures file lists; implies --resume",
     )
     bulk.add_argument(
         "--dry-run", action="store_true", help="check every row and report; send nothing"
@@ -169,6 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authing-mfa", description="Manage Authing users' MFA, or try it on an emulator."
     )
+    parser.add_argument("--version", action="version", version=f"authing-mfa {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -213,6 +252,12 @@ def _positive_float(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line *argv* (default: ``sys.argv[1:]``); return the exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # A user id the terminal's encoding cannot show is escaped, not a crash mid-import.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a closed or detached stream
+                reconfigure(errors="backslashreplace")
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     if args.command == "emulator":
@@ -220,7 +265,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     run: Callable[[argparse.Namespace], int] = args.run
-    return run(args)
+    try:
+        return run(args)
+    except BrokenPipeError:
+        # Whoever read our output left (``| head``): stop quietly, the journal closed, and
+        # keep Python from failing again while flushing standard output at exit.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

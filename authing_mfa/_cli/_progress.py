@@ -22,13 +22,16 @@ class Progress:
     """Counts finished rows and shows them: done of *total*, rate, ETA, failures so far.
 
     Args:
-        total: the rows expected (an estimate is fine; the bar never goes past full).
+        total: the rows expected (an estimate is fine; the bar never goes past full), or
+            ``None`` when unknown (a pipe): then the count and rate show, without a bar.
         out: where to draw, normally standard error.
         mode: ``"bar"`` (a terminal), ``"lines"`` or ``"off"``; see `for_stream`.
         interval: seconds between plain lines.
     """
 
-    def __init__(self, total: int, out: TextIO, mode: Mode, *, interval: float = 5.0) -> None:
+    def __init__(
+        self, total: int | None, out: TextIO, mode: Mode, *, interval: float = 5.0
+    ) -> None:
         self.total = total
         self.done = 0
         self.failed = 0
@@ -40,7 +43,7 @@ class Progress:
         self._drawn = False
 
     @classmethod
-    def for_stream(cls, total: int, out: TextIO, *, quiet: bool) -> Progress:
+    def for_stream(cls, total: int | None, out: TextIO, *, quiet: bool) -> Progress:
         """Return a bar if *out* is a terminal, plain lines if not, nothing when *quiet*."""
         mode: Mode = "off" if quiet else "bar" if out.isatty() else "lines"
         return cls(total, out, mode)
@@ -76,6 +79,15 @@ class Progress:
     def _show(self, now: float) -> None:
         elapsed = max(now - self._started, 1e-9)
         rate = self.done / elapsed
+        if self.total is None:
+            text = f"{self.done} rows, {rate:.0f} rows/s  failed {self.failed}"
+            if self._mode == "bar":
+                self._out.write(f"{_ERASE_LINE}{text}")
+                self._drawn = True
+            else:
+                self._out.write(f"progress: {text}\n")
+            self._out.flush()
+            return
         left = max(self.total - self.done, 0)
         eta = _duration(left / rate) if rate > 0 else "?"
         counts = f"{self.done}/{self.total}"

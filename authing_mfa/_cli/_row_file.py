@@ -1,120 +1,383 @@
-"""Reading a bulk import's input file, CSV or JSON Lines, one row at a time, by line number.
+"""Reading a bulk import's input, CSV or JSON Lines, one physical line at a time.
 
 CSV has the header ``userId,secret,recoveryCode`` (``recoveryCode`` optional, the order free,
 other columns ignored; an empty ``recoveryCode`` cell means none). JSON Lines has one object a
-line with those keys. Blank lines are skipped in both. The file is never read whole, and no
-message about a row quotes the row, which holds a key.
+line with those keys. The input is a file, or standard input (``--from -``); it is read once,
+as a stream, and never whole.
+
+Every physical line is one row, reported by its line number (the header is line 1), and a line
+that cannot be a row is an invalid row with the reason, never a crash; the lines before and
+after it are read as usual, but for those inside a quote left open. What each kind of damage
+becomes:
+
+- a line that is empty or holds only spaces and tabs (for CSV, and commas): skipped;
+- a line that is not UTF-8 text (a Latin-1 or Windows-1252 file, a stray byte): an invalid
+  row, "is not UTF-8 text";
+- a line longer than `MAX_LINE_BYTES` (64 KiB): an invalid row, read in bounded memory;
+- a CSV line with a quoted field that does not close on that line: an invalid row, and so is
+  every line up to the one where that quote closes (to the end of the file if it never does),
+  each "inside the quoted field opened on line N". No userId, secret or recoveryCode holds a
+  line break, so a field spanning lines is damage; and its continuation lines are never read
+  as rows, since what looks like a user id there may be the rest of a key. A line too long to
+  read, inside such a field, is taken to leave it open;
+- a CSV line with text after a closing quote, or another number of fields than the header:
+  an invalid row;
+- a JSON Lines line that is not JSON, or not an object, or whose fields are not strings: an
+  invalid row;
+- a userId longer than `MAX_USER_ID`, a secret longer than `MAX_SECRET` or a recoveryCode
+  longer than `MAX_RECOVERY_CODE` characters: an invalid row.
+
+What stops the run before any row is read, with exit code 2 and the path: a file that starts
+with a UTF-16 or UTF-32 byte-order mark or holds NUL bytes in its first lines (save it as
+UTF-8), a CSV file without a header line, and a CSV header that is not UTF-8, not CSV, or
+lacks the ``userId`` or ``secret`` column. A UTF-8 byte-order mark is allowed and skipped.
+
+No message about a row quotes the row, which holds a key.
 """
 
 from __future__ import annotations
 
-__all__ = ["Row", "count_rows", "detect_format", "read_rows"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_RECOVERY_CODE",
+    "MAX_SECRET",
+    "MAX_USER_ID",
+    "FileFormatError",
+    "Format",
+    "Row",
+    "RowSource",
+]
 
 import csv
 import json
+import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import attrs
 
 from authing_mfa._bulk_rows import TotpRecord
+from authing_mfa._validation import MAX_RECOVERY_CODE_LENGTH, MAX_SECRET_LENGTH, MAX_USER_ID_LENGTH
+
+from ._lines import CHUNK, count_lines, physical_lines
 
 Format = Literal["csv", "jsonl"]
 COLUMNS = ("userId", "secret", "recoveryCode")
+MAX_LINE_BYTES = 64 * 1024
+# The library's limits, checked here first so that an over-long id is not journaled whole.
+MAX_USER_ID = MAX_USER_ID_LENGTH
+MAX_SECRET = MAX_SECRET_LENGTH
+MAX_RECOVERY_CODE = MAX_RECOVERY_CODE_LENGTH
+_UTF8_BOM = b"\xef\xbb\xbf"
+_WIDE_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
+_BLANK = frozenset(" \t")
+_BLANK_CSV = frozenset(" \t,")
 
 
 class FileFormatError(Exception):
-    """The input file cannot be read as rows at all (no header, a missing column)."""
+    """The input cannot be read as rows at all: exit code 2; the message names the path."""
 
 
 @attrs.frozen
 class Row:
-    """One row of the input: its line number, and the record or why there is none."""
+    """One row of the input: its line number, and the record or why there is none.
+
+    With a *problem*, *record* is kept only when its ``user_id`` may name the row in reports.
+    """
 
     line: int
     record: TotpRecord | None
     problem: str | None = None
 
 
-def detect_format(path: Path) -> Format:
-    """Return the format *path*'s extension names, else the one its first byte suggests."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in {".jsonl", ".ndjson", ".json"}:
-        return "jsonl"
-    with path.open("rb") as file:
-        start = file.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return "jsonl" if start.startswith(b"{") else "csv"
+class RowSource:
+    """An input opened for reading rows: a file, a pipe, or standard input.
 
-
-def count_rows(path: Path, file_format: Format) -> int:
-    """Return how many rows *path* holds (for progress; cheap, without parsing them)."""
-    lines = 0
-    last = b"\n"
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    if last != b"\n":
-        lines += 1
-    return max(lines - 1, 0) if file_format == "csv" else lines
-
-
-def read_rows(path: Path, file_format: Format) -> Iterator[Row]:
-    """Yield the rows of *path*, lazily.
+    Args:
+        name: how messages name it: the path as given, or ``standard input``.
+        stream: the bytes, read once from the start.
+        file_format: ``"csv"`` or ``"jsonl"``; ``None`` to tell by the first bytes.
+        path: the path of a regular file, which can be read a second time to count its
+            lines for the progress bar; ``None`` for pipes and standard input.
 
     Raises:
-        FileFormatError: a CSV file without the ``userId`` and ``secret`` columns.
-        OSError: the file cannot be read.
+        FileFormatError: the input is UTF-16, UTF-32 or binary, or cannot be read.
     """
-    if file_format == "csv":
-        return _csv_rows(path)
-    return _jsonl_rows(path)
 
-
-def _csv_rows(path: Path) -> Iterator[Row]:
-    with path.open(newline="", encoding="utf-8-sig") as file:
-        reader = csv.reader(file)
-        header = next(reader, None)
-        if header is None:
-            return
-        names = [name.strip() for name in header]
-        missing = [name for name in COLUMNS[:2] if name not in names]
-        if missing:
+    def __init__(
+        self, name: str, stream: BinaryIO, file_format: Format | None, path: Path | None
+    ) -> None:
+        self.name = name
+        self.path = path
+        self._stream = stream
+        try:
+            start = stream.read(CHUNK)
+        except OSError as exc:
+            raise FileFormatError(f"{name}: cannot read: {_reason(exc)}") from None
+        for bom, encoding in _WIDE_BOMS.items():
+            if start.startswith(bom):
+                raise FileFormatError(
+                    f"{name} is {encoding} text (it starts with a {encoding} byte-order mark): "
+                    "save it as UTF-8"
+                )
+        if b"\x00" in start[:4096]:
             raise FileFormatError(
-                f"{path}: the CSV header must name the columns userId and secret "
-                f"(and optionally recoveryCode); missing: {', '.join(missing)}"
+                f"{name} holds NUL bytes in its first lines: it is not UTF-8 text (UTF-16 "
+                "without a byte-order mark, or not text at all); save it as UTF-8"
             )
+        start = start.removeprefix(_UTF8_BOM)
+        self.format: Format = file_format or (
+            "jsonl" if start.lstrip(b" \t\r\n").startswith(b"{") else "csv"
+        )
+        self._lines = physical_lines(self._read, MAX_LINE_BYTES, start)
+        self.line = 0
+        """The number of the last line read."""
+
+    @classmethod
+    def open(cls, source: Path | None, file_format: Format | None, stdin: BinaryIO) -> RowSource:
+        """Open *source* (``None``: *stdin*); its format is *file_format*, else its extension's.
+
+        Raises:
+            FileFormatError: there is no such file, it is a directory, or it cannot be read.
+        """
+        if source is None:
+            return cls("standard input", stdin, file_format, None)
+        name = str(source)
+        try:
+            mode = source.stat().st_mode
+        except FileNotFoundError:
+            raise FileFormatError(f"{name}: no such file") from None
+        except OSError as exc:
+            raise FileFormatError(f"{name}: cannot read: {_reason(exc)}") from None
+        if stat.S_ISDIR(mode):
+            raise FileFormatError(f"{name}: is a directory, not a file of rows")
+        if file_format is None:
+            suffix = source.suffix.lower()
+            file_format = (
+                "csv" if suffix == ".csv" else "jsonl" if suffix in _JSON_SUFFIXES else None
+            )
+        try:
+            stream = source.open("rb")
+        except OSError as exc:
+            raise FileFormatError(f"{name}: cannot open: {_reason(exc)}") from None
+        try:
+            return cls(name, stream, file_format, source if stat.S_ISREG(mode) else None)
+        except BaseException:
+            stream.close()
+            raise
+
+    def close(self) -> None:
+        """Close the stream (standard input too: the rows have been read)."""
+        self._stream.close()
+
+    def count_rows(self) -> int | None:
+        """Return how many rows the input holds, blank lines included, or ``None`` for a stream.
+
+        It reads a regular file a second time, counting line endings only; a pipe is read once.
+        """
+        if self.path is None:
+            return None
+        try:
+            with self.path.open("rb") as file:
+                lines = count_lines(file.read)
+        except OSError:
+            return None  # only the progress bar needed it
+        return max(lines - 1, 0) if self.format == "csv" else lines
+
+    def count_rest(self) -> int | None:
+        """Return how many non-blank lines are left unread, for a regular file; else ``None``."""
+        if self.path is None:
+            return None
+        rest = 0
+        blank = _BLANK_CSV if self.format == "csv" else _BLANK
+        try:
+            for raw in self._lines:
+                rest += raw is None or not _is_blank(raw, blank)
+        except FileFormatError:
+            return None
+        return rest
+
+    def rows(self) -> Iterator[Row]:
+        """Return the rows, read lazily, each with its line number, checked for shape only.
+
+        A CSV file's header is read at once, so a file without a usable one fails here.
+
+        Raises:
+            FileFormatError: a CSV file without a usable header; and, while iterating, an
+                error reading the input.
+        """
+        if self.format == "jsonl":
+            return self._jsonl_rows()
+        lines = self._numbered()
+        return self._csv_rows(lines, self._header(lines))
+
+    def _read(self, size: int) -> bytes:
+        try:
+            return self._stream.read(size)
+        except OSError as exc:
+            raise FileFormatError(
+                f"{self.name}: cannot read after line {self.line}: {_reason(exc)}"
+            ) from None
+
+    def _numbered(self) -> Iterator[tuple[int, bytes | None]]:
+        for raw in self._lines:
+            self.line += 1
+            yield self.line, raw
+
+    def _csv_rows(
+        self, lines: Iterator[tuple[int, bytes | None]], names: list[str]
+    ) -> Iterator[Row]:
         user_id, secret = names.index("userId"), names.index("secret")
         recovery = names.index("recoveryCode") if "recoveryCode" in names else None
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
+        opened = 0  # the line whose quoted field is still open, if any
+        for line, raw in lines:
+            text, problem = _decoded(raw)
+            if text is not None and _BLANK_CSV.issuperset(text):
+                continue
+            if opened:
+                # A continuation of a quoted field: never a row, whatever it looks like, for
+                # it may well be the rest of a key.
+                yield Row(line, None, f"is inside the quoted field opened on line {opened}")
+                if raw is not None and not _open_quote('"' + _scannable(raw, text)):
+                    opened = 0
+                continue
+            if text is None:
+                if raw is not None and _open_quote(_scannable(raw, text)):
+                    opened = line
+                yield Row(line, None, problem)
+                continue
+            cells, problem = _csv_cells(text)
+            if cells is None:
+                if _open_quote(text):
+                    opened = line
+                yield Row(line, None, problem)
                 continue
             if len(cells) != len(names):
-                problem = f"has {len(cells)} fields, the header {len(names)}"
-                yield Row(reader.line_num, None, problem)
+                yield Row(line, None, f"has {len(cells)} fields, the header {len(names)}")
                 continue
             code = cells[recovery] if recovery is not None else ""
-            record = TotpRecord(cells[user_id], cells[secret], code or None)
-            yield Row(reader.line_num, record)
+            yield _row(line, cells[user_id], cells[secret], code or None)
 
+    def _header(self, lines: Iterator[tuple[int, bytes | None]]) -> list[str]:
+        for line, raw in lines:
+            text, problem = _decoded(raw)
+            if text is None:
+                raise FileFormatError(f"{self.name}: line {line}, the CSV header, {problem}")
+            if _BLANK_CSV.issuperset(text):
+                continue
+            cells, problem = _csv_cells(text)
+            if cells is None:
+                raise FileFormatError(f"{self.name}: line {line}, the CSV header, {problem}")
+            names = [name.strip() for name in cells]
+            missing = [name for name in COLUMNS[:2] if name not in names]
+            if missing:
+                # The header's own cells are not quoted: without one, line 1 is a row, with a key.
+                raise FileFormatError(
+                    f"{self.name}: the CSV header (line {line}) must name the columns userId "
+                    f"and secret (and optionally recoveryCode); missing: {', '.join(missing)}"
+                )
+            return names
+        raise FileFormatError(
+            f"{self.name}: no CSV header: the first line must name the columns "
+            "userId,secret (and optionally recoveryCode)"
+        )
 
-def _jsonl_rows(path: Path) -> Iterator[Row]:
-    with path.open("rb") as file:
-        for line, raw in enumerate(file, 1):
-            if not raw.strip():
+    def _jsonl_rows(self) -> Iterator[Row]:
+        for line, raw in self._numbered():
+            text, problem = _decoded(raw)
+            if text is None:
+                yield Row(line, None, problem)
+                continue
+            if _BLANK.issuperset(text):
                 continue
             try:
-                entry = json.loads(raw)
-            except ValueError:
+                entry = json.loads(text)
+            except (ValueError, RecursionError):
                 yield Row(line, None, "is not valid JSON")
                 continue
             if not isinstance(entry, dict):
                 yield Row(line, None, "is not a JSON object")
                 continue
-            record = TotpRecord(
-                entry.get("userId", ""), entry.get("secret", ""), entry.get("recoveryCode")
+            yield _row(
+                line,
+                entry.get("userId", ""),
+                entry.get("secret", ""),
+                entry.get("recoveryCode"),
             )
-            yield Row(line, record)
+
+
+_JSON_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _decoded(raw: bytes | None) -> tuple[str | None, str | None]:
+    if raw is None:
+        return None, f"is longer than {MAX_LINE_BYTES} bytes"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"is not UTF-8 text (byte {exc.start + 1} of the line)"
+
+
+def _is_blank(raw: bytes, blank: frozenset[str]) -> bool:
+    try:
+        return blank.issuperset(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
+
+
+def _csv_cells(text: str) -> tuple[list[str] | None, str | None]:
+    if '"' not in text:
+        return text.split(","), None  # what the csv module makes of a line without quotes
+    try:
+        return next(csv.reader([text], strict=True)), None
+    except csv.Error:
+        pass
+    if _open_quote(text):
+        return (
+            None,
+            "opens a quoted field that does not close on this line (a field cannot span lines)",
+        )
+    return None, "is not valid CSV (a quoted field must end at a comma or the line's end)"
+
+
+def _open_quote(text: str) -> bool:
+    """Whether *text*, read as CSV, ends inside a quoted field."""
+    if '"' not in text:
+        return False
+    try:
+        next(csv.reader([text], strict=True))
+    except csv.Error:
+        pass
+    else:
+        return False
+    try:
+        next(csv.reader([text + '"'], strict=True))
+    except csv.Error:
+        return False  # damaged, but not by a quote left open
+    return True
+
+
+def _scannable(raw: bytes, text: str | None) -> str:
+    # Quotes are ASCII: a line that is not UTF-8 still shows where its quotes are.
+    return text if text is not None else raw.decode("utf-8", "replace")
+
+
+def _row(line: int, user_id: object, secret: object, recovery_code: object) -> Row:
+    record = TotpRecord(user_id, secret, recovery_code)  # type: ignore[arg-type]
+    if isinstance(user_id, str) and len(user_id) > MAX_USER_ID:
+        return Row(line, None, f"userId is longer than {MAX_USER_ID} characters")
+    if isinstance(secret, str) and len(secret) > MAX_SECRET:
+        return Row(line, record, f"secret is longer than {MAX_SECRET} characters")
+    if isinstance(recovery_code, str) and len(recovery_code) > MAX_RECOVERY_CODE:
+        return Row(line, record, f"recoveryCode is longer than {MAX_RECOVERY_CODE} characters")
+    return Row(line, record)

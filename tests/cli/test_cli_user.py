@@ -86,7 +86,7 @@ def test_unbind_removes_the_factor(emulator, authing_env, monkeypatch, capsys):
 def test_unbind_of_an_unknown_factor_exits_2(emulator, authing_env, capsys):
     """A factor the API does not know is a usage error."""
     assert main(["unbind", "alice", "--type", "retina"]) == 2
-    assert "mfa_type must be one of" in capsys.readouterr().err
+    assert "--type must be one of" in capsys.readouterr().err
 
 
 def test_a_missing_pool_id_names_the_flag_and_variable(monkeypatch, capsys):

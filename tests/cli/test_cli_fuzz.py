@@ -1,0 +1,607 @@
+"""Hypothesis writes hostile row files; ``import-totp`` must account for every line, leak nothing.
+
+Files vary in encoding (UTF-8, with BOM, UTF-16, Latin-1, random bytes), quoting (balanced,
+unclosed, embedded quotes, commas and newlines), line endings (LF, CRLF, CR, mixed), size
+(empty, header only, huge fields), ids (duplicate, blank-padded, control characters, unicode,
+very long), otpauth URIs (valid, wrong type, userinfo, bad parameters, the key anywhere) and
+JSON Lines damage. Each runs through ``import-totp --dry-run`` and a real import against the
+emulator on loopback. The properties:
+
+- the exit code is 0, 1 or 2, no exception leaves `main` and no traceback is printed;
+- exit code 2 comes exactly when the file cannot be read as rows at all (the contract of
+  `_row_file`: a UTF-16/32 byte-order mark, NUL bytes up front, no usable CSV header), and
+  then no row is reported;
+- otherwise every non-blank line after the header is accounted for exactly once: in the dry
+  run's counts (``would import A, failed F``, with F lines reported by number), and in the real
+  run's journal, one row line each;
+- no key and no recovery code of the input (nor any 16 characters of a key) appears in the
+  output, the journal or the failures file.
+
+Keys are 32 base32 characters from SHA-256, so finding one in the output cannot be chance.
+The default run has a small budget; ``pytest -m fuzz`` runs a large one
+(``AUTHING_MFA_FUZZ_EXAMPLES``, 1000 by default).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from authing_mfa._cli import main
+from authing_mfa.testing import Emulator, run_server
+
+FUZZ_EXAMPLES = int(os.environ.get("AUTHING_MFA_FUZZ_EXAMPLES", "1000"))
+HUGE = 70_000
+CHUNK = 1 << 16
+WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+COLUMNS = ["userId", "secret", "recoveryCode", "note"]
+
+
+# What hypothesis writes ------------------------------------------------------------------------
+
+
+@attrs.define
+class RowFile:
+    """A generated input: its bytes, its format, and what must never be printed."""
+
+    data: bytes
+    suffix: str
+    secrets: list[str] = attrs.field(factory=list)
+    users: list[str] = attrs.field(factory=list)
+    """Ids to create in the emulator, so that some rows import and others are not found."""
+
+    def __repr__(self) -> str:  # hypothesis prints this for a failing example
+        return f"RowFile(data={self.data!r}, suffix={self.suffix!r}, users={self.users!r})"
+
+
+class Secrets:
+    """Distinctive keys and recovery codes, numbered, all remembered."""
+
+    def __init__(self, salt: int) -> None:
+        self.salt = salt
+        self.made: list[str] = []
+
+    def key(self) -> str:
+        digest = hashlib.sha256(f"key-{self.salt}-{len(self.made)}".encode()).digest()
+        key = base64.b32encode(digest[:20]).decode()
+        self.made.append(key)
+        return key
+
+    def code(self) -> str:
+        code = "rc-" + hashlib.sha256(f"rc-{self.salt}-{len(self.made)}".encode()).hexdigest()[:24]
+        self.made.append(code)
+        return code
+
+
+SAFE_ID = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.@", min_size=1, max_size=12)
+HOSTILE_ID = st.one_of(
+    st.text(max_size=20),  # any code point: controls, surrogates, unicode, format characters
+    st.text(alphabet=" \t\u3000\u00a0\u200bab", max_size=6).map(lambda s: f" {s} "),
+    st.sampled_from(["", ".", "..", "a/../b", "\x1b[2J", "u\x85", "\ufeffu", "x" * 600, "中文"]),
+    st.text(alphabet=",\"' ab", min_size=1, max_size=8),
+)
+
+
+def _otpauth(draw, key: str) -> str:
+    """A URI holding *key* somewhere: a valid one, or one of the ways exports go wrong."""
+    return draw(
+        st.sampled_from(
+            [
+                f"otpauth://totp/Acme:u?secret={key}&issuer=Acme",
+                f"otpauth://TOTP/x?secret={key.lower()}&algorithm=SHA1&digits=6&period=30",
+                f"otpauth://hotp/x?secret={key}&counter=1",
+                f"otpauth://{key}",
+                f"otpauth://totp:{key}@issuer/label",
+                f"otpauth://{key}@totp/label?secret={key}",
+                f"otpauth://totp/x?secret={key}&algorithm={key}",
+                f"otpauth://totp/x?secret={key}&digits={key}",
+                f"otpauth://totp/x?secret={key}&period={key[:8]}",
+                f"otpauth://totp/x?secret={key}&digits=8",
+                f"otpauth://totp/{key}?issuer={key}",
+                f"otpauth://totp/x#secret={key}",
+                f"otpauth://[{key}",
+                f"otpauth://totp/x?secret={key}!",
+                f"otpauth://totp/x?secret={key}&secret=",
+            ]
+        )
+    )
+
+
+def _key_field(draw, secrets: Secrets) -> str:
+    key = secrets.key()
+    kind = draw(st.sampled_from(["plain", "plain", "lower", "spaced", "otpauth", "bad", "empty"]))
+    if kind == "lower":
+        return key.lower()
+    if kind == "spaced":
+        return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+    if kind == "otpauth":
+        return _otpauth(draw, key)
+    if kind == "bad":
+        return draw(st.sampled_from([key + "!", key[:-1], key + "=x", f"{key}\x00", "A" * 1100]))
+    if kind == "empty":
+        return ""
+    return key
+
+
+def _quoted(draw, value: str) -> str:
+    style = draw(st.sampled_from(["bare"] * 8 + ["quoted"] * 4 + ["open", "after"]))
+    needs_quotes = any(c in value for c in ',"')
+    if style == "quoted" or (style == "bare" and needs_quotes):
+        return '"' + value.replace('"', '""') + '"'
+    if style == "open":
+        return '"' + value  # a quote never closed on this line
+    if style == "after":
+        return f'"{value}"x'  # text after a closing quote
+    return value
+
+
+def _user_id(draw, kind: str, seen: list[str], users: list[str]) -> str:
+    """A duplicate, a hostile id, or a fresh one that the emulator mostly knows."""
+    if kind == "duplicate" and seen:
+        return draw(st.sampled_from(seen))
+    if kind == "hostile":
+        return draw(HOSTILE_ID)
+    user_id = draw(SAFE_ID)
+    seen.append(user_id)
+    if draw(st.integers(0, 4)):
+        users.append(user_id)
+    return user_id
+
+
+def _split(draw, text: str) -> list[str]:
+    """*text* on one line, or cut in two as if a field held a line break."""
+    if not draw(st.booleans()):
+        return [text]
+    cut = draw(st.integers(0, len(text)))
+    return [text[:cut], text[cut:]]
+
+
+ROW_KINDS = ["good"] * 5 + ["hostile", "blank", "random", "huge", "duplicate", "odd", "multiline"]
+
+
+@st.composite
+def csv_files(draw) -> RowFile:
+    secrets = Secrets(draw(st.integers(0, 2**32)))
+    names = [n for n in draw(st.permutations(COLUMNS)) if n in COLUMNS[:2] or draw(st.booleans())]
+    header = draw(st.sampled_from(["ok"] * 8 + ["spaced", "missing", "none", "quoted"]))
+    if header == "missing":
+        names = [n for n in names if n != "secret"]
+    lines: list[str | bytes] = {
+        "spaced": [",".join(f" {n} " for n in names)],
+        "quoted": [",".join(f'"{n}"' for n in names)],
+        "none": [],
+    }.get(header, [",".join(names)])
+    users: list[str] = []
+    seen: list[str] = []
+    for kind in draw(st.lists(st.sampled_from(ROW_KINDS), max_size=12)):
+        if kind == "blank":
+            lines.append(draw(st.sampled_from(["", " ", ",,", "\t", " , "])))
+        elif kind == "random":
+            lines.append(draw(st.binary(min_size=1, max_size=40)))
+        elif kind == "huge":
+            lines.append(f"u-huge,{'A' * HUGE}")
+        else:
+            cells = {
+                "userId": _user_id(draw, kind, seen, users),
+                "secret": _key_field(draw, secrets),
+                "recoveryCode": secrets.code() if draw(st.booleans()) else "",
+                "note": secrets.key() if draw(st.booleans()) else "a note",  # a key, elsewhere
+            }
+            row = [_quoted(draw, cells[name]) for name in names]
+            if kind == "odd":  # another number of fields than the header
+                row = row[:-1] if draw(st.booleans()) else [*row, "extra"]
+            text = ",".join(row)
+            lines.extend(_split(draw, text) if kind == "multiline" else [text])
+    return RowFile(_encode(draw, lines), ".csv", secrets.made, users)
+
+
+def _json_field(draw, value: str) -> object:
+    return draw(st.sampled_from([value] * 12 + [7, None, [value], {"v": value}]))
+
+
+JSON_JUNK = ["[1, 2]", '"text"', "{", "[" * 5000, "nul", '{"userId": "u"', "1e999", "{}"]
+
+
+@st.composite
+def jsonl_files(draw) -> RowFile:
+    secrets = Secrets(draw(st.integers(0, 2**32)))
+    lines: list[str | bytes] = []
+    users: list[str] = []
+    seen: list[str] = []
+    for kind in draw(st.lists(st.sampled_from(ROW_KINDS), max_size=12)):
+        if kind == "blank":
+            lines.append(draw(st.sampled_from(["", " ", "\t"])))
+        elif kind == "random":
+            lines.append(draw(st.binary(min_size=1, max_size=40)))
+        elif kind == "huge":
+            lines.append(json.dumps({"userId": "u-huge", "secret": "A" * HUGE}))
+        elif kind == "odd":
+            lines.append(draw(st.sampled_from(JSON_JUNK)))
+        else:
+            entry = {
+                "userId": _json_field(draw, _user_id(draw, kind, seen, users)),
+                "secret": _json_field(draw, _key_field(draw, secrets)),
+                "recoveryCode": _json_field(draw, secrets.code()),
+                "backup": secrets.key(),  # a key where no key is read from
+            }
+            kept = {"userId", "secret"} if draw(st.integers(0, 7)) else {"userId"}
+            entry = {k: v for k, v in entry.items() if k in kept or draw(st.booleans())}
+            text = json.dumps(entry, ensure_ascii=draw(st.booleans()))
+            lines.extend(_split(draw, text) if kind == "multiline" else [text])
+    return RowFile(_encode(draw, lines), ".jsonl", secrets.made, users)
+
+
+def _encode(draw, lines: list[str | bytes]) -> bytes:
+    encoding = draw(st.sampled_from(["utf-8"] * 6 + ["utf-8-sig", "utf-16", "latin-1", "bytes"]))
+    ending = draw(st.sampled_from([b"\n", b"\r\n", b"\r", None]))
+    if encoding == "bytes":
+        return draw(st.binary(max_size=200))
+    encoded = []
+    for line in lines:
+        if isinstance(line, bytes):
+            encoded.append(line)
+        elif encoding == "latin-1":
+            encoded.append(line.encode("latin-1", "replace"))
+        else:
+            # Lone surrogates become the bytes UTF-8 refuses: more damage to survive.
+            encoded.append(line.encode("utf-8", "surrogatepass"))
+    endings = [ending or draw(st.sampled_from([b"\n", b"\r\n", b"\r"])) for _ in encoded]
+    data = b"".join(line + end for line, end in zip(encoded, endings, strict=True))
+    if encoded and draw(st.booleans()):
+        data = data[: -len(endings[-1])]  # no line ending at the end of the file
+    if encoding == "utf-8-sig":
+        return b"\xef\xbb\xbf" + data
+    if encoding == "utf-16":
+        return "\ufeff".encode("utf-16-le") + data.decode("utf-8", "replace").encode("utf-16-le")
+    return data
+
+
+ROW_FILES = st.one_of(csv_files(), jsonl_files())
+
+
+# What the contract says about a file ---------------------------------------------------------
+
+
+@attrs.frozen
+class Expected:
+    unreadable: bool
+    """Exit code 2 before any row is read."""
+    rows: frozenset[int]
+    """The line numbers of the non-blank lines after the header."""
+
+
+def _blank(raw: bytes, extra: str) -> bool:
+    try:
+        return set(raw.decode("utf-8")) <= set(" \t" + extra)
+    except UnicodeDecodeError:
+        return False
+
+
+def _usable_header(raw: bytes) -> bool:
+    if len(raw) > CHUNK:
+        return False
+    try:
+        cells = next(csv.reader([raw.decode("utf-8")], strict=True))
+    except (UnicodeDecodeError, csv.Error):
+        return False
+    names = {cell.strip() for cell in cells}
+    return {"userId", "secret"} <= names
+
+
+def expected(row_file: RowFile) -> Expected:
+    data = row_file.data
+    if data.startswith(WIDE_BOMS) or b"\x00" in data[:4096]:
+        return Expected(unreadable=True, rows=frozenset())
+    lines = list(enumerate(data.removeprefix(b"\xef\xbb\xbf").splitlines(), 1))
+    if row_file.suffix == ".jsonl":
+        rows = frozenset(n for n, raw in lines if not _blank(raw, ""))
+        return Expected(unreadable=False, rows=rows)
+    content = [(n, raw) for n, raw in lines if not _blank(raw, ",")]
+    if not content or not _usable_header(content[0][1]):
+        return Expected(unreadable=True, rows=frozenset())
+    return Expected(unreadable=False, rows=frozenset(n for n, _ in content[1:]))
+
+
+# Running the command -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+def _run(args: list[str]) -> Ran:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(args)
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+REPORT = re.compile(r"^line (\d+) \(", re.MULTILINE)
+SUMMARY = re.compile(r"^(?:would import|imported) (\d+), failed (\d+)", re.MULTILINE)
+
+
+def _assert_nothing_leaks(row_file: RowFile, *texts: str) -> None:
+    haystack = "\n".join(texts).upper()
+    for secret in row_file.secrets:
+        windows = {secret[i : i + 16] for i in range(len(secret) - 15)}
+        leaked = [window for window in windows if window.upper() in haystack]
+        assert not leaked, f"a secret was printed: {secret}"
+
+
+def _assert_sane(ran: Ran) -> None:
+    assert ran.code in {0, 1, 2}
+    assert "Traceback" not in ran.err
+    assert "validate_secret" not in ran.out + ran.err
+
+
+def check_dry_run(row_file: RowFile) -> None:
+    want = expected(row_file)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / f"users{row_file.suffix}"
+        source.write_bytes(row_file.data)
+        ran = _run(["import-totp", "--from", str(source), "--dry-run"])
+    _assert_sane(ran)
+    _assert_nothing_leaks(row_file, ran.out, ran.err)
+    reported = [int(n) for n in REPORT.findall(ran.out)]
+    if want.unreadable:
+        assert ran.code == 2, ran
+        assert str(source) in ran.err
+        assert reported == []
+        return
+    summary = SUMMARY.search(ran.out)
+    assert summary is not None, ran
+    would, failed = int(summary[1]), int(summary[2])
+    assert would + failed == len(want.rows)
+    assert len(reported) == failed
+    assert set(reported) <= want.rows
+    assert len(set(reported)) == len(reported)
+    assert ran.code == (1 if failed else 0)
+
+
+def check_import(row_file: RowFile, emulator: Emulator) -> None:
+    want = expected(row_file)
+    emulator.reset()
+    emulator.add_users(row_file.users)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / f"users{row_file.suffix}"
+        source.write_bytes(row_file.data)
+        ran = _run(["import-totp", "--from", str(source), "--quiet", "--max-retries", "0"])
+        journal = source.with_name(source.name + ".journal.jsonl")
+        failures = source.with_name(source.name + ".failures.jsonl")
+        journal_text = journal.read_text(encoding="utf-8") if journal.exists() else ""
+        failures_text = failures.read_text(encoding="utf-8") if failures.exists() else ""
+    _assert_sane(ran)
+    _assert_nothing_leaks(row_file, ran.out, ran.err, journal_text, failures_text)
+    entries = [json.loads(text) for text in journal_text.splitlines()]
+    rows = [entry for entry in entries if "line" in entry]
+    if want.unreadable:
+        assert ran.code == 2, ran
+        assert rows == []
+        return
+    assert ran.code in {0, 1}, ran
+    assert sorted(entry["line"] for entry in rows) == sorted(want.rows)
+    failed = [json.loads(text)["line"] for text in failures_text.splitlines()]
+    assert failed == [entry["line"] for entry in rows if entry["outcome"] != "imported"]
+    imported = {entry["userId"] for entry in rows if entry["outcome"] == "imported"}
+    assert imported == {u for u in row_file.users if (emulator.user(u) or {}).get("totp")}
+    assert entries[-1]["event"] == "end"
+
+
+# The tests -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    with run_server(Emulator()) as server, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AUTHING_HOST", server.url)
+        patch.setenv("AUTHING_USERPOOL_ID", server.emulator.user_pool_id)
+        patch.setenv("AUTHING_USERPOOL_SECRET", server.emulator.secret)
+        yield server.emulator
+
+
+# Examples hypothesis found, and the cases the harness was written for, kept explicit.
+REGRESSIONS = [
+    RowFile(
+        b'userId,secret\nu2,"KEYAKEYAKEYAKEYA\nKEYBKEYBKEYBKEYB",x\n', ".csv", ["KEYBKEYBKEYBKEYB"]
+    ),
+    RowFile(b"", ".csv"),
+    RowFile(b"", ".jsonl"),
+    RowFile(b"\n\r\n\r", ".jsonl"),
+    RowFile(b"userId,secret\r\r\n\n\ru1,JBSWY3DP\r", ".csv"),
+    RowFile(b"\xef\xbb\xbfuserId,secret", ".csv"),
+    RowFile("userId,secret\nu1,KEY\n".encode("utf-16"), ".csv"),
+    RowFile(b"userId,secret\n" + b"u1," + b"A" * HUGE + b"\n", ".csv"),
+    RowFile(b'{"userId": "\\ud800", "secret": "JBSWY3DP"}\n' + b"[" * 5000 + b"\n", ".jsonl"),
+    # Found by hypothesis: a user id holding U+0085, at which str.splitlines() breaks a line,
+    # was journaled raw, so the journal no longer read as one JSON object a line.
+    RowFile(b'\n{"userId": "\xc2\x85", "secret": "BHOEU5MTHKYCD72DIRACMZMFPFHT4EZO"}\n', ".jsonl"),
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(row_file=ROW_FILES)
+def test_a_dry_run_accounts_for_every_line_and_leaks_nothing(row_file):
+    """--dry-run on any file: exit 0/1/2, every line counted once, no key printed."""
+    check_dry_run(row_file)
+
+
+@pytest.mark.parametrize("row_file", REGRESSIONS, ids=range(len(REGRESSIONS)))
+def test_regressions_dry_run(row_file):
+    """The kept examples, through the dry run."""
+    check_dry_run(row_file)
+
+
+@pytest.mark.parametrize("row_file", REGRESSIONS, ids=range(len(REGRESSIONS)))
+def test_regressions_import(row_file, emulator):
+    """The kept examples, through a real import."""
+    check_import(row_file, emulator)
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(row_file=ROW_FILES)
+def test_an_import_journals_every_line_once_and_leaks_nothing(row_file, emulator):
+    """A real import of any file: one journal line per row, failures listed, no key anywhere."""
+    check_import(row_file, emulator)
+
+
+# The other files a run reads, and the one-user command's standard input ------------------------
+
+SIDE_FILES = st.one_of(
+    st.binary(max_size=300),
+    st.lists(
+        st.sampled_from(
+            [
+                '{"line": 2}',
+                '{"line": 0}',
+                '{"line": -1}',
+                '{"line": "2"}',
+                '{"line": 2.0}',
+                '{"line": 99999999999999999999}',
+                '{"event": "end"}',
+                '{"line": 2, "userId": "u1", "outcome": "imported"}',
+                '{"line": 3, "userId": 7, "outcome": "imported"}',
+                "[1]",
+                "{",
+                "",
+                "userId,secret",
+                '{"line": 2, "us',
+            ]
+        ),
+        max_size=6,
+    ).map(lambda lines: "\n".join(lines).encode()),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(side=SIDE_FILES, which=st.sampled_from(["--only", "--journal"]))
+# Found by hypothesis: a line number past 64 bits overflowed the compact table (a traceback).
+@example(side=b'{"line":9223372036854775808}', which="--only")
+@example(
+    side=b'{"line": 9223372036854775808, "userId": "u1", "outcome": "imported"}', which="--journal"
+)
+def test_any_failures_or_journal_file_is_read_or_refused_in_one_line(side, which):
+    """--only and --resume read whatever file they are given without a traceback."""
+    check_side_file(side, which)
+
+
+def check_side_file(side: bytes, which: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "users.csv"
+        source.write_text("userId,secret\nu1,JBSWY3DPEHPK3PXP\nu2,MFRGGZDFMZTWQ2LK\n")
+        side_file = Path(tmp) / "side.jsonl"
+        side_file.write_bytes(side)
+        extra = ["--resume"] if which == "--journal" else []
+        ran = _run(
+            ["import-totp", "--from", str(source), which, str(side_file), *extra, "--dry-run"]
+        )
+    _assert_sane(ran)
+    if ran.code == 2:
+        assert str(side_file) in ran.err
+
+
+STDIN = st.one_of(
+    st.binary(max_size=100),
+    st.builds(
+        lambda k: f"otpauth://{k}\nrc-0123456789abcdef\n".encode(),
+        st.sampled_from(
+            ["JBSWY3DPEHPK3PXPKRSXG5CTMVRXEZLU", "totp:JBSWY3DPEHPK3PXPKRSXG5CTMVRXEZLU@x/y"]
+        ),
+    ),
+)
+ONE_USER_IDS = st.one_of(st.just("u1"), HOSTILE_ID)
+
+
+@settings(max_examples=60, deadline=None)
+@given(stdin=STDIN, user_id=ONE_USER_IDS)
+def test_the_one_user_import_survives_any_standard_input(stdin, user_id, emulator):
+    """import-totp USER_ID with any bytes on stdin: exit 0, 1 or 2, and the key never shown."""
+    check_one_user(stdin, user_id, emulator)
+
+
+def check_one_user(stdin: bytes, user_id: str, emulator: Emulator) -> None:
+    emulator.reset()
+    emulator.add_users(["u1"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        patch.delenv("AUTHING_TOTP_SECRET", raising=False)
+        patch.delenv("AUTHING_TOTP_RECOVERY_CODE", raising=False)
+        ran = _run(["import-totp", "--max-retries", "0", "--", user_id])
+    _assert_sane(ran)
+    for secret in ("JBSWY3DPEHPK3PXPKRSXG5CTMVRXEZLU", "rc-0123456789abcdef"):
+        assert secret not in ran.out + ran.err
+
+
+@pytest.mark.fuzz
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    case=st.one_of(
+        st.tuples(st.just("dry run"), ROW_FILES),
+        st.tuples(st.just("import"), ROW_FILES),
+        st.tuples(st.just("side file"), SIDE_FILES, st.sampled_from(["--only", "--journal"])),
+        st.tuples(st.just("one user"), STDIN, ONE_USER_IDS),
+    )
+)
+def test_fuzz_large_budget(case, emulator):
+    """Every property of this module, with a large budget."""
+    what, *args = case
+    if what == "dry run":
+        check_dry_run(*args)
+    elif what == "import":
+        check_import(*args, emulator)
+    elif what == "side file":
+        check_side_file(*args)
+    else:
+        check_one_user(*args, emulator)
+
+
+# The real entry point, in a process of its own -------------------------------------------------
+
+
+def test_the_installed_command_survives_a_hostile_file_on_an_ascii_terminal(tmp_path):
+    """``python -m authing_mfa`` with an ASCII-only stdout prints unicode ids escaped, no crash."""
+    key = base64.b32encode(hashlib.sha256(b"subprocess").digest()[:20]).decode()
+    source = tmp_path / "users.csv"
+    source.write_bytes(
+        b"userId,secret\n"
+        + f"\u7528\u6237,{key}!\n".encode()
+        + b"u\xff,x\n"
+        + f'u3,"otpauth://{key}\n'.encode()
+        + b"u4,JBSWY3DP\n"
+    )
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "authing_mfa", "import-totp", "--from", str(source), "--dry-run"],
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )
+    assert done.returncode == 1
+    assert b"Traceback" not in done.stderr
+    assert b"would import 0, failed 4" in done.stdout
+    assert b"\\u7528\\u6237" in done.stdout
+    assert key.encode() not in done.stdout + done.stderr
