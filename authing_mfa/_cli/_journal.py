@@ -1,12 +1,14 @@
-"""The bulk import's journal and its failures file: writing them, and reading them back.
+"""A bulk command's journal and its failures file: writing them, and reading them back.
 
 The journal is append-only JSON Lines, one line per finished row, written with one ``write``
 and flushed to the operating system at once, so a process killed with SIGKILL loses no line
-it wrote (a power cut can lose the last few; see `_import_file` for why that is safe). A line
+it wrote (a power cut can lose the last few; see `_file_run` for why that is safe). A line
 cut short by a kill mid-write is skipped when read back, and the next run starts on a fresh
-line. Lines::
+line. Lines, for ``import-totp`` (``unbind`` journals ``unbound`` rows, and its start line
+says ``"command": "unbind", "type": "OTP"``)::
 
-    {"event": "start", "source": "/abs/users.csv", "time": "2024-05-01T10:00:00+00:00"}
+    {"event": "start", "command": "import-totp", "source": "/abs/users.csv",
+     "time": "2024-05-01T10:00:00+00:00", "pid": 4242}
     {"line": 2, "userId": "u1", "outcome": "imported"}
     {"line": 3, "userId": "u2", "outcome": "failed", "error": "ServerError", "code": 503,
      "message": "..."}
@@ -15,7 +17,9 @@ line. Lines::
     {"event": "end", "imported": 1, "failed": 1, "invalid": 1, "skipped": 0}
 
 A run stopped by an error no row can escape (the pool's credentials refused) ends with
-``{"event": "stopped", "error": "AuthenticationError", ...}`` instead of ``end``.
+``{"event": "stopped", "error": "AuthenticationError", ...}`` instead of ``end``. A journal is
+resumed only by the command that wrote it (a start line without ``command`` is an
+``import-totp`` one's, written before commands were named).
 
 No line holds a TOTP key or a recovery code: rows are named by line number and user id. The
 failures file has the same row lines, for the failed and invalid rows of one run only. What is
@@ -29,15 +33,16 @@ __all__ = [
     "FAILED",
     "IMPORTED",
     "INVALID",
+    "UNBOUND",
     "Journal",
     "has_rows",
-    "read_imported",
+    "read_done",
     "read_line_numbers",
 ]
 
 import json
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, TypeGuard
@@ -47,6 +52,7 @@ from ._intmap import IntMap, id_hash
 from ._lines import physical_lines
 
 IMPORTED = "imported"
+UNBOUND = "unbound"
 FAILED = "failed"
 INVALID = "invalid"
 _LINE_BREAKS_ESCAPED = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
@@ -81,22 +87,46 @@ def _entries(
             raise UsageError(f"{path}: cannot read: {_reason(exc)}") from None
 
 
-def read_imported(path: Path) -> IntMap:
-    """Return ``line -> id_hash(userId)`` for every row the journal at *path* shows imported.
+def read_done(path: Path, done: str, run: Mapping[str, str]) -> IntMap:
+    """Return ``line -> id_hash(userId)`` for every row the journal at *path* shows *done*.
 
-    A row that failed in one run and was imported in a later one counts as imported. Lines
-    that are not journal lines (one cut short by a kill) are skipped.
+    A row that failed in one run and was done in a later one counts as done. Lines that are
+    not journal lines (one cut short by a kill) are skipped.
+
+    Args:
+        path: the journal.
+        done: the outcome of a row done: ``imported``, ``unbound``.
+        run: what the start lines of this journal must say: ``{"command": "unbind", "type":
+            "OTP"}``; a start line without ``command`` is an ``import-totp`` one's.
+
+    Raises:
+        UsageError: *path* cannot be read, or another command (or factor) wrote it.
     """
-    imported = IntMap()
+    rows = IntMap()
     if not path.exists():
-        return imported
+        return rows
     for _, entry, _ in _entries(path):
         if entry is None:
             continue
+        if entry.get("event") == "start":
+            _check_run(path, entry, run)
+            continue
         line, user_id = entry.get("line"), entry.get("userId")
-        if entry.get("outcome") == IMPORTED and _line_number(line) and isinstance(user_id, str):
-            imported.put(line, id_hash(user_id))
-    return imported
+        if entry.get("outcome") == done and _line_number(line) and isinstance(user_id, str):
+            rows.put(line, id_hash(user_id))
+    return rows
+
+
+def _check_run(path: Path, start: Mapping[str, object], run: Mapping[str, str]) -> None:
+    wrote = {"command": "import-totp", **{key: start.get(key) for key in run if key in start}}
+    if all(wrote.get(key) == value for key, value in run.items()):
+        return
+    theirs = " ".join(f"--{k} {v}" if k != "command" else str(v) for k, v in wrote.items())
+    ours = " ".join(f"--{k} {v}" if k != "command" else v for k, v in run.items())
+    raise UsageError(
+        f"{path} is the journal of another run ({theirs}), not of {ours}: pass --journal to "
+        "start a new one"
+    )
 
 
 def read_line_numbers(path: Path) -> IntMap:
@@ -182,11 +212,16 @@ class Journal:
         except OSError as exc:
             raise UsageError(f"{self.path}: cannot write: {_reason(exc)}") from None
 
-    def start(self, source: Path | None) -> None:
-        """Record the start of a run over *source* (``None``: standard input)."""
+    def start(self, source: Path | None, run: Mapping[str, str]) -> None:
+        """Record the start of a run over *source* (``None``: standard input).
+
+        *run* names the command and what its rows depend on (``{"command": "unbind", "type":
+        "OTP"}``), which `read_done` checks when the journal is resumed.
+        """
         self.write(
             {
                 "event": "start",
+                **run,
                 "source": "-" if source is None else str(source.resolve()),
                 "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "pid": os.getpid(),

@@ -1,9 +1,16 @@
-"""Reading a bulk import's input, CSV or JSON Lines, one physical line at a time.
+"""Reading a bulk command's input, CSV, JSON Lines or one value a line, one line at a time.
 
-CSV has the header ``userId,secret,recoveryCode`` (``recoveryCode`` optional, the order free,
-other columns ignored; an empty ``recoveryCode`` cell means none). JSON Lines has one object a
-line with those keys. The input is a file, or standard input (``--from -``); it is read once,
-as a stream, and never whole.
+What a row holds is the command's `Columns`: for ``import-totp``, `TOTP_COLUMNS`, the CSV
+header ``userId,secret,recoveryCode`` (``recoveryCode`` optional, the order free, other columns
+ignored; an empty ``recoveryCode`` cell means none); for ``status`` and ``unbind``,
+`ID_COLUMNS`, a ``userId`` column alone. JSON Lines has one object a line with those keys. A
+file of user ids may also be plain text, one id a line (the ``lines`` format), taken as it is:
+the line is the id. The input is a file, or standard input (``--from -``); it is read once, as
+a stream, and never whole.
+
+The format is ``--format``, else the extension's (``.csv``; ``.jsonl``, ``.ndjson`` or
+``.json``), else the first bytes': JSON Lines if they open an object; for a file of ids, CSV if
+its first line names a ``userId`` column, else one id a line; CSV otherwise.
 
 Every physical line is one row, reported by its line number (the header is line 1), and a line
 that cannot be a row is an invalid row with the reason, never a crash; the lines before and
@@ -24,13 +31,15 @@ becomes:
   an invalid row;
 - a JSON Lines line that is not JSON, or not an object, or whose fields are not strings: an
   invalid row;
-- a userId longer than `MAX_USER_ID`, a secret longer than `MAX_SECRET` or a recoveryCode
-  longer than `MAX_RECOVERY_CODE` characters: an invalid row.
+- a value longer than its column allows (`Columns.limits`: a userId longer than
+  `MAX_USER_ID`, a secret longer than `MAX_SECRET`, a recoveryCode longer than
+  `MAX_RECOVERY_CODE` characters): an invalid row.
 
 What stops the run before any row is read, with exit code 2 and the path: a file that starts
 with a UTF-16 or UTF-32 byte-order mark or holds NUL bytes in its first lines (save it as
 UTF-8), a CSV file without a header line, and a CSV header that is not UTF-8, not CSV, or
-lacks the ``userId`` or ``secret`` column. A UTF-8 byte-order mark is allowed and skipped.
+lacks a required column (``userId``, and for keys ``secret``). A UTF-8 byte-order mark is
+allowed and skipped.
 
 No message about a row quotes the row, which holds a key.
 """
@@ -38,10 +47,13 @@ No message about a row quotes the row, which holds a key.
 from __future__ import annotations
 
 __all__ = [
+    "ID_COLUMNS",
     "MAX_LINE_BYTES",
     "MAX_RECOVERY_CODE",
     "MAX_SECRET",
     "MAX_USER_ID",
+    "TOTP_COLUMNS",
+    "Columns",
     "FileFormatError",
     "Format",
     "Row",
@@ -51,24 +63,56 @@ __all__ = [
 import csv
 import json
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO, Literal
 
 import attrs
 
-from authing_mfa._bulk_rows import TotpRecord
 from authing_mfa._validation import MAX_RECOVERY_CODE_LENGTH, MAX_SECRET_LENGTH, MAX_USER_ID_LENGTH
 
 from ._lines import CHUNK, count_lines, physical_lines
 
-Format = Literal["csv", "jsonl"]
-COLUMNS = ("userId", "secret", "recoveryCode")
+Format = Literal["csv", "jsonl", "lines"]
 MAX_LINE_BYTES = 64 * 1024
 # The library's limits, checked here first so that an over-long id is not journaled whole.
 MAX_USER_ID = MAX_USER_ID_LENGTH
 MAX_SECRET = MAX_SECRET_LENGTH
 MAX_RECOVERY_CODE = MAX_RECOVERY_CODE_LENGTH
+
+
+@attrs.frozen
+class Columns:
+    """The fields a command's rows hold: their names in the file and their longest values.
+
+    A row's values come in the order of `names`: the required columns, ``userId`` first, then
+    the optional ones (``None`` when absent, or an empty CSV cell).
+    """
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    limits: Mapping[str, int]
+    """The most characters a value may hold, by column; longer is an invalid row."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every column, required first."""
+        return self.required + self.optional
+
+    @property
+    def one_value(self) -> bool:
+        """Whether a row is one value alone, so that a file may hold one a line."""
+        return len(self.names) == 1
+
+
+TOTP_COLUMNS = Columns(
+    ("userId", "secret"),
+    ("recoveryCode",),
+    {"userId": MAX_USER_ID, "secret": MAX_SECRET, "recoveryCode": MAX_RECOVERY_CODE},
+)
+"""``import-totp --from``: a user id, a key and an optional recovery code."""
+ID_COLUMNS = Columns(("userId",), (), {"userId": MAX_USER_ID})
+"""``status --from`` and ``unbind --from``: a user id."""
 _UTF8_BOM = b"\xef\xbb\xbf"
 _WIDE_BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",
@@ -86,14 +130,21 @@ class FileFormatError(Exception):
 
 @attrs.frozen
 class Row:
-    """One row of the input: its line number, and the record or why there is none.
+    """One row of the input: its line number, and its values or why there are none.
 
-    With a *problem*, *record* is kept only when its ``user_id`` may name the row in reports.
+    *values* are the `Columns`' values in order, not checked beyond their length; with a
+    *problem*, they are kept only when their user id may name the row in reports.
     """
 
     line: int
-    record: TotpRecord | None
+    values: tuple[object, ...] | None
     problem: str | None = None
+
+    @property
+    def user_id(self) -> str | None:
+        """The row's user id, if it has one that may name it."""
+        user_id = None if self.values is None else self.values[0]
+        return user_id if isinstance(user_id, str) else None
 
 
 class RowSource:
@@ -102,19 +153,28 @@ class RowSource:
     Args:
         name: how messages name it: the path as given, or ``standard input``.
         stream: the bytes, read once from the start.
-        file_format: ``"csv"`` or ``"jsonl"``; ``None`` to tell by the first bytes.
+        file_format: ``"csv"``, ``"jsonl"`` or ``"lines"``; ``None`` to tell by the first
+            bytes.
         path: the path of a regular file, which can be read a second time to count its
             lines for the progress bar; ``None`` for pipes and standard input.
+        columns: what a row holds.
 
     Raises:
-        FileFormatError: the input is UTF-16, UTF-32 or binary, or cannot be read.
+        FileFormatError: the input is UTF-16, UTF-32 or binary, or cannot be read, or it is
+            read one value a line for columns that are not one value.
     """
 
     def __init__(
-        self, name: str, stream: BinaryIO, file_format: Format | None, path: Path | None
+        self,
+        name: str,
+        stream: BinaryIO,
+        file_format: Format | None,
+        path: Path | None,
+        columns: Columns = TOTP_COLUMNS,
     ) -> None:
         self.name = name
         self.path = path
+        self.columns = columns
         self._stream = stream
         try:
             start = stream.read(CHUNK)
@@ -132,22 +192,31 @@ class RowSource:
                 "without a byte-order mark, or not text at all); save it as UTF-8"
             )
         start = start.removeprefix(_UTF8_BOM)
-        self.format: Format = file_format or (
-            "jsonl" if start.lstrip(b" \t\r\n").startswith(b"{") else "csv"
-        )
+        self.format: Format = file_format or _sniffed(start, columns)
+        if self.format == "lines" and not columns.one_value:
+            raise FileFormatError(
+                f"{name}: one value a line holds no {', '.join(columns.names[1:])}: "
+                "give a CSV or JSON Lines file"
+            )
         self._lines = physical_lines(self._read, MAX_LINE_BYTES, start)
         self.line = 0
         """The number of the last line read."""
 
     @classmethod
-    def open(cls, source: Path | None, file_format: Format | None, stdin: BinaryIO) -> RowSource:
+    def open(
+        cls,
+        source: Path | None,
+        file_format: Format | None,
+        stdin: BinaryIO,
+        columns: Columns = TOTP_COLUMNS,
+    ) -> RowSource:
         """Open *source* (``None``: *stdin*); its format is *file_format*, else its extension's.
 
         Raises:
             FileFormatError: there is no such file, it is a directory, or it cannot be read.
         """
         if source is None:
-            return cls("standard input", stdin, file_format, None)
+            return cls("standard input", stdin, file_format, None, columns)
         name = str(source)
         try:
             mode = source.stat().st_mode
@@ -167,7 +236,8 @@ class RowSource:
         except OSError as exc:
             raise FileFormatError(f"{name}: cannot open: {_reason(exc)}") from None
         try:
-            return cls(name, stream, file_format, source if stat.S_ISREG(mode) else None)
+            path = source if stat.S_ISREG(mode) else None
+            return cls(name, stream, file_format, path, columns)
         except BaseException:
             stream.close()
             raise
@@ -214,6 +284,8 @@ class RowSource:
         """
         if self.format == "jsonl":
             return self._jsonl_rows()
+        if self.format == "lines":
+            return self._plain_rows()
         lines = self._numbered()
         return self._csv_rows(lines, self._header(lines))
 
@@ -233,8 +305,8 @@ class RowSource:
     def _csv_rows(
         self, lines: Iterator[tuple[int, bytes | None]], names: list[str]
     ) -> Iterator[Row]:
-        user_id, secret = names.index("userId"), names.index("secret")
-        recovery = names.index("recoveryCode") if "recoveryCode" in names else None
+        required = [names.index(name) for name in self.columns.required]
+        optional = [names.index(name) if name in names else None for name in self.columns.optional]
         opened = 0  # the line whose quoted field is still open, if any
         for line, raw in lines:
             text, problem = _decoded(raw)
@@ -261,8 +333,9 @@ class RowSource:
             if len(cells) != len(names):
                 yield Row(line, None, f"has {len(cells)} fields, the header {len(names)}")
                 continue
-            code = cells[recovery] if recovery is not None else ""
-            yield _row(line, cells[user_id], cells[secret], code or None)
+            values: list[object] = [cells[index] for index in required]
+            values += [cells[index] or None if index is not None else None for index in optional]
+            yield self._row(line, values)
 
     def _header(self, lines: Iterator[tuple[int, bytes | None]]) -> list[str]:
         for line, raw in lines:
@@ -275,18 +348,34 @@ class RowSource:
             if cells is None:
                 raise FileFormatError(f"{self.name}: line {line}, the CSV header, {problem}")
             names = [name.strip() for name in cells]
-            missing = [name for name in COLUMNS[:2] if name not in names]
+            missing = [name for name in self.columns.required if name not in names]
             if missing:
                 # The header's own cells are not quoted: without one, line 1 is a row, with a key.
                 raise FileFormatError(
-                    f"{self.name}: the CSV header (line {line}) must name the columns userId "
-                    f"and secret (and optionally recoveryCode); missing: {', '.join(missing)}"
+                    f"{self.name}: the CSV header (line {line}) must name {self._wanted()}; "
+                    f"missing: {', '.join(missing)}{self._lines_hint()}"
                 )
             return names
         raise FileFormatError(
-            f"{self.name}: no CSV header: the first line must name the columns "
-            "userId,secret (and optionally recoveryCode)"
+            f"{self.name}: no CSV header: the first line must name {self._wanted()}"
+            f"{self._lines_hint()}"
         )
+
+    def _wanted(self) -> str:
+        required = self.columns.required
+        text = (
+            f"the column {required[0]}"
+            if len(required) == 1
+            else f"the columns {', '.join(required[:-1])} and {required[-1]}"
+        )
+        if self.columns.optional:
+            text += f" (and optionally {', '.join(self.columns.optional)})"
+        return text
+
+    def _lines_hint(self) -> str:
+        if not self.columns.one_value:
+            return ""
+        return " (for one user id a line, without a header, pass --format lines)"
 
     def _jsonl_rows(self) -> Iterator[Row]:
         for line, raw in self._numbered():
@@ -304,15 +393,47 @@ class RowSource:
             if not isinstance(entry, dict):
                 yield Row(line, None, "is not a JSON object")
                 continue
-            yield _row(
-                line,
-                entry.get("userId", ""),
-                entry.get("secret", ""),
-                entry.get("recoveryCode"),
-            )
+            values = [entry.get(name, "") for name in self.columns.required]
+            values += [entry.get(name) for name in self.columns.optional]
+            yield self._row(line, values)
+
+    def _plain_rows(self) -> Iterator[Row]:
+        for line, raw in self._numbered():
+            text, problem = _decoded(raw)
+            if text is None:
+                yield Row(line, None, problem)
+            elif not _BLANK.issuperset(text):
+                yield self._row(line, [text])
+
+    def _row(self, line: int, values: list[object]) -> Row:
+        """Return the row of *values*, or an invalid one if a value is longer than allowed.
+
+        An over-long user id is not kept, so that no report holds it whole.
+        """
+        for name, value in zip(self.columns.names, values, strict=True):
+            limit = self.columns.limits[name]
+            if isinstance(value, str) and len(value) > limit:
+                kept = None if name == "userId" else tuple(values)
+                return Row(line, kept, f"{name} is longer than {limit} characters")
+        return Row(line, tuple(values))
 
 
 _JSON_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
+
+
+def _sniffed(start: bytes, columns: Columns) -> Format:
+    """Return the format the first bytes of an input show (see the module's docstring)."""
+    if start.lstrip(b" \t\r\n").startswith(b"{"):
+        return "jsonl"
+    if not columns.one_value:
+        return "csv"
+    for raw in start.splitlines():
+        text, _ = _decoded(raw)
+        if text is None or not _BLANK_CSV.issuperset(text):
+            cells, _ = _csv_cells(text) if text is not None else (None, None)
+            named = cells is not None and columns.required[0] in {c.strip() for c in cells}
+            return "csv" if named else "lines"
+    return "lines"
 
 
 def _reason(exc: OSError) -> str:
@@ -370,14 +491,3 @@ def _open_quote(text: str) -> bool:
 def _scannable(raw: bytes, text: str | None) -> str:
     # Quotes are ASCII: a line that is not UTF-8 still shows where its quotes are.
     return text if text is not None else raw.decode("utf-8", "replace")
-
-
-def _row(line: int, user_id: object, secret: object, recovery_code: object) -> Row:
-    record = TotpRecord(user_id, secret, recovery_code)  # type: ignore[arg-type]
-    if isinstance(user_id, str) and len(user_id) > MAX_USER_ID:
-        return Row(line, None, f"userId is longer than {MAX_USER_ID} characters")
-    if isinstance(secret, str) and len(secret) > MAX_SECRET:
-        return Row(line, record, f"secret is longer than {MAX_SECRET} characters")
-    if isinstance(recovery_code, str) and len(recovery_code) > MAX_RECOVERY_CODE:
-        return Row(line, record, f"recoveryCode is longer than {MAX_RECOVERY_CODE} characters")
-    return Row(line, record)
