@@ -498,7 +498,10 @@ def dry_run(command: Command, options: FileOptions, out: TextIO, err: TextIO) ->
 
 def _run(command: Command, options: FileOptions, out: TextIO, err: TextIO) -> FileRun:
     _check_files(command, options)
-    source = RowSource.open(options.source, options.file_format, _stdin(options), command.columns)
+    if options.source is None:
+        source = RowSource.open(None, options.file_format, _stdin(options), command.columns)
+    else:
+        source = RowSource.open(options.source, options.file_format, None, command.columns)
     try:
         run = FileRun(command, options, source, out, err)
         if options.dry_run:

@@ -207,7 +207,7 @@ class RowSource:
         cls,
         source: Path | None,
         file_format: Format | None,
-        stdin: BinaryIO,
+        stdin: BinaryIO | None,
         columns: Columns = TOTP_COLUMNS,
     ) -> RowSource:
         """Open *source* (``None``: *stdin*); its format is *file_format*, else its extension's.
@@ -216,6 +216,7 @@ class RowSource:
             FileFormatError: there is no such file, it is a directory, or it cannot be read.
         """
         if source is None:
+            assert stdin is not None  # noqa: S101 - the caller's to give
             return cls("standard input", stdin, file_format, None, columns)
         name = str(source)
         try:

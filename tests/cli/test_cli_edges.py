@@ -201,6 +201,17 @@ def test_resume_with_standard_input_skips_what_the_journal_shows(emulator, monke
     assert _imported_ids(emulator) == ["late"]
 
 
+@pytest.mark.parametrize("stdin", [None, io.StringIO("")], ids=["closed", "text only"])
+def test_a_file_is_read_whatever_standard_input_is(tmp_path, monkeypatch, capsys, stdin):
+    """--from FILE under a closed stdin (``<&-``) or one without bytes does not need it."""
+    source = tmp_path / "users.csv"
+    source.write_text(f"userId,secret\nu0,{KEYS[0]}\n")
+    monkeypatch.setattr("sys.stdin", stdin)
+    code, out, _ = _run(["import-totp", "--from", str(source), "--dry-run"], capsys)
+    assert code == 0
+    assert "would import 1, failed 0" in out
+
+
 def test_a_directory_says_it_is_a_directory(tmp_path, capsys):
     """--from DIR exits 2 saying it is a directory, not that there is no such file."""
     code, _, err = _run(["import-totp", "--from", str(tmp_path), "--dry-run"], capsys)
