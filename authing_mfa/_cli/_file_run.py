@@ -54,7 +54,19 @@ failures file, as ``NotStarted``, so the list is not lost.
 
 from __future__ import annotations
 
-__all__ = ["Command", "FileOptions", "FileRun", "run_file"]
+__all__ = [
+    "DUPLICATE",
+    "SKIPPED",
+    "Command",
+    "FileOptions",
+    "FileRun",
+    "check_files",
+    "dry_run",
+    "redacted",
+    "run_file",
+    "same_file",
+    "shown",
+]
 
 import json
 import os
@@ -63,7 +75,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import anyio
 import attrs
@@ -150,18 +162,18 @@ class Command:
     report). An instance serves one run.
     """
 
-    name: ClassVar[str]
+    name: str
     """The command, as messages name it: ``import-totp``."""
-    columns: ClassVar[Columns]
-    done: ClassVar[str]
+    columns: Columns
+    done: str
     """The outcome of a row done, as the journal and the summary name it: ``imported``."""
-    verbs: ClassVar[tuple[str, str]]
+    verbs: tuple[str, str]
     """The summary's verb, for a dry run and for a real one: ``("would import", "imported")``."""
-    journaled: ClassVar[bool] = True
+    journaled: bool = True
     """Whether the command writes a journal and a failures file (``status`` does not)."""
-    duplicates_invalid: ClassVar[bool] = True
+    duplicates_invalid: bool = True
     """Whether a user id seen earlier in the file makes its row invalid (else it is skipped)."""
-    refused: ClassVar[str]
+    refused: str
     """What refused permissions mean, for the stop message: ``may not import keys``."""
 
     def journal_run(self) -> dict[str, str]:
@@ -497,7 +509,7 @@ def dry_run(command: Command, options: FileOptions, out: TextIO, err: TextIO) ->
 
 
 def _run(command: Command, options: FileOptions, out: TextIO, err: TextIO) -> FileRun:
-    _check_files(command, options)
+    check_files(command, options)
     if options.source is None:
         source = RowSource.open(None, options.file_format, _stdin(options), command.columns)
     else:
@@ -521,7 +533,7 @@ def _send_all(run: FileRun, client: AsyncMfaClient) -> None:
     options, command = run.options, run.command
     journal_path, failures_path = options.journal_path, options.failures_path
     if command.journaled:
-        assert journal_path is not None  # noqa: S101 - _check_files saw to it
+        assert journal_path is not None  # noqa: S101 - check_files saw to it
         # The journal first: a run that cannot open it must not have emptied the failures file.
         run.journal = Journal(journal_path)
     completed = False
@@ -614,7 +626,12 @@ def _stdin(options: FileOptions) -> BinaryIO:
     return stdin
 
 
-def _check_files(command: Command, options: FileOptions) -> None:
+def check_files(command: Command, options: FileOptions) -> None:
+    """Refuse, before any row is read, files the run of *command* could not use.
+
+    Raises:
+        UsageError: naming the path and why.
+    """
     if options.only is not None:
         _check_readable(options.only)
     if options.dry_run:

@@ -17,10 +17,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from authing_mfa._version import __version__
 
 from ._exit import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from ._file_run import FileOptions
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -48,19 +52,7 @@ def _settings(args: argparse.Namespace) -> dict[str, object]:
     return settings
 
 
-def _status(args: argparse.Namespace) -> int:
-    from ._one_user import status  # noqa: PLC0415
-
-    return status(args.user_id, _settings(args), as_json=args.json)
-
-
-def _unbind(args: argparse.Namespace) -> int:
-    from ._one_user import unbind  # noqa: PLC0415
-
-    return unbind(args.user_id, args.type, _settings(args))
-
-
-# The options that only make sense with --from, and their defaults.
+# The options that only make sense with --from, and their defaults (those a command has).
 _FILE_OPTIONS = {
     "format": None,
     "journal": None,
@@ -71,44 +63,87 @@ _FILE_OPTIONS = {
     "quiet": False,
     "concurrency": 8,
     "rate_limit": None,
+    "out": None,
 }
 
 
-def _import_totp(args: argparse.Namespace) -> int:
+def _one_or_file(args: argparse.Namespace, one_user: str = "") -> str | None:
+    """Return why USER_ID and --from do not go together as given, or ``None`` if they do."""
     if (args.user_id is None) == (args.source is None):
-        sys.stderr.write(
-            "authing-mfa import-totp: error: give either USER_ID (key on stdin or in "
-            "$AUTHING_TOTP_SECRET) or --from FILE\n"
-        )
-        return EXIT_USAGE
+        return f"give either USER_ID{one_user} or --from FILE"
     if args.user_id is not None:
-        given = [name for name, default in _FILE_OPTIONS.items() if getattr(args, name) != default]
+        given = [
+            name
+            for name, default in _FILE_OPTIONS.items()
+            if getattr(args, name, default) != default
+        ]
         if given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
-            sys.stderr.write(
-                f"authing-mfa import-totp: error: {flags} apply to --from FILE only, "
-                "not to one USER_ID\n"
-            )
-            return EXIT_USAGE
-        from ._one_user import import_one  # noqa: PLC0415
+            return f"{flags} apply to --from FILE only, not to one USER_ID"
+    return None
 
-        return import_one(args.user_id, _settings(args))
-    from ._import_file import ImportOptions, run_import_file  # noqa: PLC0415
 
-    options = ImportOptions(
+def _usage_error(command: str, message: str) -> int:
+    sys.stderr.write(f"authing-mfa {command}: error: {message}\n")
+    return EXIT_USAGE
+
+
+def _file_options(args: argparse.Namespace) -> FileOptions:
+    from ._file_run import FileOptions  # noqa: PLC0415
+
+    return FileOptions(
         source=None if str(args.source) == "-" else args.source,
         file_format=args.format,
-        journal=args.journal,
-        failures=args.failures,
-        only=args.only,
-        resume=args.resume,
+        journal=getattr(args, "journal", None),
+        failures=getattr(args, "failures", None),
+        only=getattr(args, "only", None),
+        resume=getattr(args, "resume", False),
         dry_run=args.dry_run,
         quiet=args.quiet,
         concurrency=args.concurrency,
         rate_limit=args.rate_limit,
         client=_settings(args),
     )
-    return run_import_file(options)
+
+
+def _status(args: argparse.Namespace) -> int:
+    problem = _one_or_file(args)
+    if problem is not None:
+        return _usage_error("status", problem)
+    if args.user_id is not None:
+        from ._one_user import status  # noqa: PLC0415
+
+        return status(args.user_id, _settings(args), as_json=args.json)
+    from ._status_file import run_status_file  # noqa: PLC0415
+
+    out = None if args.out is None or str(args.out) == "-" else args.out
+    return run_status_file(_file_options(args), out=out, as_json=args.json)
+
+
+def _unbind(args: argparse.Namespace) -> int:
+    problem = _one_or_file(args)
+    if problem is not None:
+        return _usage_error("unbind", problem)
+    if args.user_id is not None:
+        from ._one_user import unbind  # noqa: PLC0415
+
+        return unbind(args.user_id, args.type, _settings(args))
+    from ._unbind_file import run_unbind_file  # noqa: PLC0415
+
+    return run_unbind_file(_file_options(args), args.type, yes=args.yes)
+
+
+def _import_totp(args: argparse.Namespace) -> int:
+    problem = _one_or_file(args, " (key on stdin or in $AUTHING_TOTP_SECRET)")
+    if problem is not None:
+        return _usage_error("import-totp", problem)
+    if args.user_id is not None:
+        from ._one_user import import_one  # noqa: PLC0415
+
+        return import_one(args.user_id, _settings(args))
+    from ._import_file import run_import_file  # noqa: PLC0415
+
+    return run_import_file(_file_options(args))
 
 
 def _api_options() -> argparse.ArgumentParser:
@@ -131,19 +166,109 @@ def _api_options() -> argparse.ArgumentParser:
     return parent
 
 
+def _add_file_options(
+    command: argparse.ArgumentParser, *, what: str, formats: list[str], journal: str | None
+) -> argparse._ArgumentGroup:
+    """Add the options of a run over a file: --from, --format, the run's pace, and the journal.
+
+    *journal* is what the default journal's name holds after ``FILE.`` (``""`` for
+    ``FILE.journal.jsonl``), or ``None`` for a command without a journal.
+    """
+    group = command.add_argument_group(f"a whole file ({what})")
+    group.add_argument(
+        "--from", dest="source", type=Path, metavar="FILE", help=f"the {what}; - for stdin"
+    )
+    group.add_argument("--format", choices=formats, help="default: from the extension or content")
+    group.add_argument(
+        "--concurrency", type=_positive_int, default=8, help="rows in flight at once (8)"
+    )
+    group.add_argument(
+        "--rate-limit",
+        type=_positive_float,
+        metavar="RPS",
+        help="most requests per second, retries included (no limit)",
+    )
+    group.add_argument(
+        "--dry-run", action="store_true", help="check every row and report; send nothing"
+    )
+    group.add_argument(
+        "--quiet", action="store_true", help="no progress and no per-row lines; the summary"
+    )
+    if journal is None:
+        return group
+    infix = journal
+    group.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help=f"default: FILE.{infix}journal.jsonl (required with --from -)",
+    )
+    group.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip the rows the journal shows done; retry every other row",
+    )
+    group.add_argument(
+        "--failures",
+        type=Path,
+        metavar="PATH",
+        help=f"default: FILE.{infix}failures.jsonl (with --from -: JOURNAL.failures.jsonl)",
+    )
+    group.add_argument(
+        "--only",
+        type=Path,
+        metavar="FAILURES",
+        help="run only the rows (line numbers of FILE) a failures file lists; implies --resume",
+    )
+    return group
+
+
 def _add_user_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     api: argparse.ArgumentParser,
 ) -> None:
-    status = commands.add_parser("status", parents=[api], help="show a user's bound MFA factors")
-    status.add_argument("user_id", metavar="USER_ID")
-    status.add_argument("--json", action="store_true", help="print JSON")
+    status = commands.add_parser(
+        "status",
+        parents=[api],
+        help="show a user's bound MFA factors, or report every listed user's",
+        description=(
+            "Show one user's bound MFA factors (USER_ID), or write a report of every user a "
+            "file lists (--from: CSV with a userId column, JSON Lines with userId, or one id a "
+            "line): one row per user, the factors as columns, CSV or JSON Lines."
+        ),
+    )
+    status.add_argument("user_id", metavar="USER_ID", nargs="?", help="one user to show")
+    status.add_argument(
+        "--json", action="store_true", help="print JSON (with --from: a JSON Lines report)"
+    )
+    _add_file_options(
+        status, what="user ids", formats=["csv", "jsonl", "lines"], journal=None
+    ).add_argument(
+        "--out",
+        type=Path,
+        metavar="REPORT",
+        help="the report: .csv, or .jsonl for JSON Lines (default, or -: standard output)",
+    )
     status.set_defaults(run=_status)
 
-    unbind = commands.add_parser("unbind", parents=[api], help="unbind a factor from a user")
-    unbind.add_argument("user_id", metavar="USER_ID")
+    unbind = commands.add_parser(
+        "unbind",
+        parents=[api],
+        help="unbind a factor from a user, or from every listed user",
+        description=(
+            "Unbind a factor from one user (USER_ID), or from every user a file lists "
+            "(--from: CSV with a userId column, JSON Lines with userId, or one id a line), "
+            "after saying how many and asking (--yes: do not ask)."
+        ),
+    )
+    unbind.add_argument("user_id", metavar="USER_ID", nargs="?", help="one user to unbind from")
     unbind.add_argument(
         "--type", required=True, metavar="FACTOR", help="OTP, FACE, SMS, EMAIL, FINGERPRINT"
+    )
+    _add_file_options(
+        unbind, what="user ids", formats=["csv", "jsonl", "lines"], journal="unbind-TYPE."
+    ).add_argument(
+        "--yes", action="store_true", help="do not ask for confirmation (required with --from -)"
     )
     unbind.set_defaults(run=_unbind)
 
@@ -158,48 +283,7 @@ def _add_user_commands(
         ),
     )
     bulk.add_argument("user_id", metavar="USER_ID", nargs="?", help="one user to import for")
-    bulk.add_argument(
-        "--from", dest="source", type=Path, metavar="FILE", help="rows to import; - for stdin"
-    )
-    bulk.add_argument("--format", choices=["csv", "jsonl"], help="default: from the extension")
-    bulk.add_argument(
-        "--concurrency", type=_positive_int, default=8, help="rows in flight at once (8)"
-    )
-    bulk.add_argument(
-        "--rate-limit",
-        type=_positive_float,
-        metavar="RPS",
-        help="most requests per second, retries included (no limit)",
-    )
-    bulk.add_argument(
-        "--journal",
-        type=Path,
-        metavar="PATH",
-        help="default: FILE.journal.jsonl (required with --from -)",
-    )
-    bulk.add_argument(
-        "--resume",
-        action="store_true",
-        help="skip the rows the journal shows imported; retry every other row",
-    )
-    bulk.add_argument(
-        "--failures",
-        type=Path,
-        metavar="PATH",
-        help="default: FILE.failures.jsonl (with --from -: JOURNAL.failures.jsonl)",
-    )
-    bulk.add_argument(
-        "--only",
-        type=Path,
-        metavar="FAILURES",
-        help="import only the rows (line numbers of FILE) a failures file lists; implies --resume",
-    )
-    bulk.add_argument(
-        "--dry-run", action="store_true", help="check every row and report; send nothing"
-    )
-    bulk.add_argument(
-        "--quiet", action="store_true", help="no progress and no per-row lines; the summary"
-    )
+    _add_file_options(bulk, what="rows to import", formats=["csv", "jsonl"], journal="")
     bulk.set_defaults(run=_import_totp)
 
 
