@@ -60,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile-baseline",
         action="store_true",
-        help="with --profile: profile the scenario's baseline (raw aiohttp, raw httpx on the "
-        "mock) instead, to compare",
+        help="with --profile: also profile the scenario's baseline (raw aiohttp; raw httpx on "
+        "the mock) and print where the SDK's own time per call or row exceeds it",
     )
     parser.add_argument(
         "--top", type=int, default=25, help="with --profile: rows per table (default 25)"
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             responder=responder, quick=args.quick, repetitions=repetitions, pycache=pycache
         )
         if args.profile:
-            print(profile(context, args.profile, baseline=args.profile_baseline, top=args.top))
+            print(profile(context, args.profile, compare=args.profile_baseline, top=args.top))
             return 0
         return _table(context, args, repetitions)
 

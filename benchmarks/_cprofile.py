@@ -6,9 +6,11 @@ file into tables of the top functions by cumulative and by own time, in µs per 
 (per call, or per row of a bulk run), with this package's functions listed on their own too.
 
 The clock is cProfile's default, wall time: time a function spends waiting for the server
-shows as the own time of the event loop's ``select``/``poll``, which `render` names as such.
-cProfile's own bookkeeping roughly doubles the cost of every Python call, so absolute µs are
-inflated; the shares are what to read, and how they compare between two profiles.
+shows as the own time of the event loop's ``select``/``poll``, and, on loopback, of a socket's
+``send`` (the kernel may run the server before ``send`` returns); `render` counts both as the
+wire. cProfile's own bookkeeping roughly doubles the cost of every Python call, so absolute µs
+are inflated; the shares are what to read, and how two profiles compare
+(`render_difference`: the SDK's against its baseline's, function by function).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from contextlib import contextmanager
 
 LIBRARY = "authing_mfa"
 _WAITING = re.compile(r"method '(select|poll|control)' of '(select\.|_?selectors)")
+_SOCKET = re.compile(r"method '(send|sendall|recv|recv_into)' of '_socket\.socket'")
 
 
 @contextmanager
@@ -63,6 +66,11 @@ def _is_library(function: tuple[str, int, str]) -> bool:
     return f"/{LIBRARY}/" in function[0]
 
 
+def _wire(function: tuple[str, int, str]) -> bool:
+    """Whether *function* is time on the wire: polling, or a socket's send/recv."""
+    return bool(_WAITING.search(function[2]) or _SOCKET.search(function[2]))
+
+
 def render(path: str, operations: int, *, what: str, top: int = 25) -> str:
     """Tables of the top functions in the statistics at *path*, in µs per operation.
 
@@ -72,24 +80,21 @@ def render(path: str, operations: int, *, what: str, top: int = 25) -> str:
         what: what one operation is ("call", "row"), for the headings.
         top: rows per table.
     """
-    stats = pstats.Stats(path)
-    entries = stats.stats  # type: ignore[attr-defined]
+    entries = pstats.Stats(path).stats  # type: ignore[attr-defined]
     per = 1e6 / max(operations, 1)
     total = sum(own for _, _, own, _, _ in entries.values()) * per
-    waiting = sum(
-        own for function, (_, _, own, _, _) in entries.items() if _WAITING.search(function[2])
-    )
-    waiting *= per
-    library_own = sum(
-        own for function, (_, _, own, _, _) in entries.items() if _is_library(function)
+    wire = sum(own for function, (_, _, own, _, _) in entries.items() if _wire(function)) * per
+    library = (
+        sum(own for function, (_, _, own, _, _) in entries.items() if _is_library(function)) * per
     )
     lines = [
         (
-            f"{operations:,} {what}s profiled: {total:,.1f} µs per {what} in all, of which "
-            f"{waiting:,.1f} waiting in the event loop's select/poll (the server and the "
-            f"wire), and {library_own * per:,.1f} in {LIBRARY}'s own code (own time, its "
-            "callees excluded). Times are inflated by cProfile; compare shares. A coroutine "
-            "counts a call each time it resumes."
+            f"{operations:,} {what}s profiled: {total:,.1f} µs per {what} in all; "
+            f"{wire:,.1f} of it on the wire (the loop's select/poll, socket send/recv: on "
+            f"loopback the server may run inside a send), {total - wire:,.1f} of work in this "
+            f"process, {library:,.1f} of which in {LIBRARY}'s own code (own time, callees "
+            "excluded). cProfile inflates every Python call: compare shares, not absolutes. "
+            "A coroutine counts a call each time it resumes."
         ),
     ]
 
@@ -118,4 +123,48 @@ def render(path: str, operations: int, *, what: str, top: int = 25) -> str:
     table("Top functions by own time:", 2, only_library=False)
     table(f"{LIBRARY}'s functions by cumulative time:", 3, only_library=True)
     table(f"{LIBRARY}'s functions by own time:", 2, only_library=True)
+    return "\n".join(lines)
+
+
+def render_difference(
+    sdk: tuple[str, int], baseline: tuple[str, int], *, what: str, top: int = 25
+) -> str:
+    """Where the SDK's profile spends more than its baseline's, function by function.
+
+    Args:
+        sdk: the SDK's statistics file and how many operations it made.
+        baseline: the same for the baseline.
+        what: what one operation is.
+        top: rows per table.
+    """
+    own: dict[tuple[str, int, str], list[float]] = {}
+    for index, (path, operations) in enumerate((sdk, baseline)):
+        per = 1e6 / max(operations, 1)
+        for function, (_, _, seconds, cumulative, _) in pstats.Stats(path).stats.items():  # type: ignore[attr-defined]
+            values = own.setdefault(function, [0.0, 0.0, 0.0, 0.0])
+            values[index] = seconds * per
+            values[2 + index] = cumulative * per
+    totals = [sum(values[index] for values in own.values()) for index in (0, 1)]
+    wire = [
+        sum(values[index] for function, values in own.items() if _wire(function))
+        for index in (0, 1)
+    ]
+    work = [totals[index] - wire[index] for index in (0, 1)]
+    lines = [
+        (
+            f"Work in process, the wire left out: SDK {work[0]:,.1f} µs per {what}, baseline "
+            f"{work[1]:,.1f}: {work[0] - work[1]:+,.1f} µs per {what} under the profiler."
+        ),
+        "",
+        f"Functions whose own time per {what} grew most (the wire left out):",
+        f"{'SDK own':>10} {'base own':>10} {'more':>10} {'SDK cum':>10} {'base cum':>10}  function",
+    ]
+    rows = [(function, values) for function, values in own.items() if not _wire(function)]
+    rows.sort(key=lambda item: item[1][0] - item[1][1], reverse=True)
+    for function, (mine, theirs, my_cum, their_cum) in rows[:top]:
+        mark = "*" if _is_library(function) else " "
+        lines.append(
+            f"{mine:10.2f} {theirs:10.2f} {mine - theirs:+10.2f} {my_cum:10.2f} {their_cum:10.2f}"
+            f"  {mark}{_where(function)}"
+        )
     return "\n".join(lines)

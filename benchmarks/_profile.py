@@ -1,6 +1,7 @@
 """``python -m benchmarks --profile SCENARIO``: where one contender's time goes, under cProfile.
 
-Each profile runs the scenario's SDK contender (its baseline with ``--profile-baseline``) the
+Each profile runs the scenario's SDK contender (and, with ``--profile-baseline``, its baseline
+too, then prints where the SDK's own time exceeds the baseline's, function by function) the
 way the scenario measures it, after the same warm-up, with cProfile around the measured part
 only, and prints the top functions by cumulative and by own time in µs per call or per row
 (`_cprofile.render`). In-process scenarios are profiled in this process; scenarios whose
@@ -19,13 +20,14 @@ import functools
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import aiohttp
 import httpx
 
 from ._contenders import STATUS_PATH, USER_ID, fetch_token, headers, parse_envelope
-from ._cprofile import capture, render
+from ._cprofile import capture, render, render_difference
 from ._scenarios import (
     BULK_CONCURRENCY,
     FIRST_CALL_CONTENDERS,
@@ -68,9 +70,9 @@ def _async_profile(
                     async with session.get(STATUS_PATH, headers=hdrs) as answer:
                         return parse_envelope(await answer.read())
 
-                return await _profiled(raw_aiohttp, "aiohttp.ClientSession")
+                return await _profiled(raw_aiohttp, "raw aiohttp.ClientSession GET")
         async with sdk_async(url) as sdk:
-            return await _profiled(lambda: sdk.get_status(USER_ID), "AsyncMfaClient")
+            return await _profiled(lambda: sdk.get_status(USER_ID), "AsyncMfaClient.get_status")
 
     async def _profiled(call: Call, name: str) -> str:
         await per_call_us(call, calls, concurrency)  # the warm-up round of the scenario
@@ -79,7 +81,7 @@ def _async_profile(
         return name
 
     name = asyncio.run(run())
-    title = f"{scenario}: {name}.get_status, {calls:,} calls at concurrency {concurrency}"
+    title = f"{scenario}: {name}, {calls:,} calls at concurrency {concurrency}"
     return [Profile(title, path, calls // concurrency * concurrency, "call")]
 
 
@@ -163,15 +165,35 @@ PROFILES: dict[str, _Profiler] = {
 }
 
 
-def profile(ctx: Context, scenario: str, *, baseline: bool, top: int) -> str:
-    """Profile *scenario*'s SDK contender (or its baseline); return the report to print."""
+def profile(ctx: Context, scenario: str, *, compare: bool, top: int) -> str:
+    """Profile *scenario*'s SDK contender; return the report to print.
+
+    With *compare*, profile its baseline too, and add the baseline's tables and where the
+    SDK's own time per call or row exceeds the baseline's, function by function.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as folder:
-        runs = PROFILES[scenario](ctx, folder, baseline=baseline)
+        sdk_folder, base_folder = Path(folder, "sdk"), Path(folder, "baseline")
+        sdk_folder.mkdir()
+        base_folder.mkdir()
+        runs = PROFILES[scenario](ctx, str(sdk_folder), baseline=False)
+        bases = PROFILES[scenario](ctx, str(base_folder), baseline=True) if compare else []
         parts = []
-        for run in runs:
-            parts.append(f"## {run.title}\n")
-            parts.append(render(run.path, run.operations, what=run.what, top=top))
-            parts.append("")
+        for run in runs + bases:
+            parts += [
+                f"## {run.title}",
+                "",
+                render(run.path, run.operations, what=run.what, top=top),
+                "",
+            ]
+        for run, base in zip(runs, bases, strict=False):
+            parts += [
+                f"## {scenario}: the SDK's profile over its baseline's",
+                "",
+                render_difference(
+                    (run.path, run.operations), (base.path, base.operations), what=run.what, top=top
+                ),
+                "",
+            ]
         if not runs:
             parts.append(f"{scenario}: nothing to profile here (no TLS without trustme?)")
     return "\n".join(parts)
