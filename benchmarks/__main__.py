@@ -1,13 +1,18 @@
-"""``python -m benchmarks [--quick] [--json PATH] [--only SCENARIO ...]``: see the package doc."""
+"""``python -m benchmarks [--quick] [--json PATH] [--only SCENARIO ...] [--profile SCENARIO]``.
+
+See the package's docstring.
+"""
 
 from __future__ import annotations
 
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from ._profile import PROFILES, profile
 from ._report import Row, markdown, to_json, write_json
 from ._responder import Responder
 from ._scenarios import SCENARIOS, Context, headers_sent
@@ -42,8 +47,24 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="recorded repetitions per contender (at least 5; default "
-        f"{QUICK_REPETITIONS} quick, {FULL_REPETITIONS} full; the bulk import always makes 5, "
+        f"{QUICK_REPETITIONS} quick, {FULL_REPETITIONS} full; the bulk scenarios always make 5, "
         "the import timing at least 31 in a full run)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        metavar="SCENARIO",
+        help="instead of the table, run SCENARIO's SDK contender once under cProfile and print "
+        f"the top functions by cumulative and own time, per call or row: {', '.join(PROFILES)}",
+    )
+    parser.add_argument(
+        "--profile-baseline",
+        action="store_true",
+        help="with --profile: also profile the scenario's baseline (raw aiohttp; raw httpx on "
+        "the mock) and print where the SDK's own time per call or row exceeds it",
+    )
+    parser.add_argument(
+        "--top", type=int, default=25, help="with --profile: rows per table (default 25)"
     )
     return parser
 
@@ -54,20 +75,30 @@ def main(argv: list[str] | None = None) -> int:
     repetitions = args.repetitions or (QUICK_REPETITIONS if args.quick else FULL_REPETITIONS)
     if repetitions < QUICK_REPETITIONS:
         _parser().error(f"--repetitions must be at least {QUICK_REPETITIONS}")
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache, Responder() as responder:
+        context = Context(
+            responder=responder, quick=args.quick, repetitions=repetitions, pycache=pycache
+        )
+        if args.profile:
+            print(profile(context, args.profile, compare=args.profile_baseline, top=args.top))
+            return 0
+        return _table(context, args, repetitions)
+
+
+def _table(context: Context, args: argparse.Namespace, repetitions: int) -> int:
     chosen = args.only or list(SCENARIOS)
     rows: list[Row] = []
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    with Responder() as responder:
-        context = Context(responder=responder, quick=args.quick, repetitions=repetitions)
-        sent = headers_sent(context)
-        for name in SCENARIOS:
-            if name not in chosen:
-                continue
-            print(f"running {name}...", file=sys.stderr, flush=True)
-            began = time.perf_counter()
-            rows += SCENARIOS[name](context)
-            timings[name] = round(time.perf_counter() - began, 2)
+    responder = context.responder
+    sent = headers_sent(context)
+    for name in SCENARIOS:
+        if name not in chosen:
+            continue
+        print(f"running {name}...", file=sys.stderr, flush=True)
+        began = time.perf_counter()
+        rows += SCENARIOS[name](context)
+        timings[name] = round(time.perf_counter() - began, 2)
     elapsed = time.perf_counter() - started
     table = markdown(rows)
     server = [row.server_us_per_request for row in rows if row.server_us_per_request is not None]

@@ -1,169 +1,193 @@
-"""One repetition of the bulk import scenario, in a fresh interpreter of its own.
+"""One repetition of a bulk scenario, in a fresh interpreter of its own.
 
-Run as ``python -m benchmarks._bulk_child CONTENDER URL ROWS CONCURRENCY``; prints one JSON
-line: ``{"seconds", "imported", "rss_before_kib", "peak_rss_kib"}``. A process of its own per
-repetition is what makes the peak resident memory (``ru_maxrss``) belong to one contender and
-one run, rather than to whatever the harness did before.
+Run as ``python -m benchmarks._bulk_child OPERATION CONTENDER URL ROWS CONCURRENCY
+[--profile PATH]``; prints one JSON line: ``{"seconds", "done", "rss_before_kib",
+"peak_rss_kib"}``. A process of its own per repetition is what makes the peak resident memory
+(``VmHWM``) belong to one contender and one run, rather than to whatever the harness did before.
 
-Each contender first imports 2 x CONCURRENCY rows untimed (token fetched, connections open,
-code paths warm), then ROWS rows timed, the rows generated one at a time as a database cursor
-would hand them out, so neither side holds the whole input in memory.
+Each child imports only its contender's library (and this package's few helpers). Each
+contender first fetches a token the way its code would and handles 2 x CONCURRENCY rows
+untimed (connections open, code paths warm), then ROWS rows timed, the rows generated one at a
+time as a database cursor would hand them out, so neither side holds the whole input in
+memory. With ``--profile`` the timed rows run under cProfile and its statistics go to PATH
+(see `_cprofile`).
 
-Contenders:
-- ``raw-httpx``: CONCURRENCY worker tasks sharing one `httpx.AsyncClient` and one iterator of
-  rows, each posting the import and reading the envelope: the loop a user writes by hand.
-- ``raw-aiohttp``: the same loop on one `aiohttp.ClientSession` (a reference: the transport
-  the SDK uses under asyncio).
-- ``sdk``: ``AsyncMfaClient.import_totp_many(rows, concurrency=CONCURRENCY)``.
+Operations (OPERATION), each on its own user ids (``user-000000``, ``user-000001``...):
+- ``import``: ``POST /api/v2/mfa/totp/import`` of a key and a recovery code;
+- ``status``: ``GET /api/v2/users/{id}/mfa-bound``;
+- ``unbind``: ``DELETE /api/v2/users/{id}/mfa-bound?type=OTP``.
+
+Contenders (CONTENDER):
+- ``raw-aiohttp``: CONCURRENCY worker tasks sharing one `aiohttp.ClientSession` and one
+  iterator of rows, each sending its request and reading the envelope: the loop a user writes
+  by hand, on the transport the SDK uses under asyncio (the baseline).
+- ``raw-httpx``: the same loop on one `httpx.AsyncClient`.
+- ``sdk``: ``import_totp_many``, ``get_status_many`` or ``unassociate_mfa_many(...,
+  mfa_type="otp")`` of `AsyncMfaClient` with ``concurrency=CONCURRENCY``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
-import resource
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from ._contenders import (
+    COMMON_HEADERS,
     IMPORT_PATH,
     SECRET,
+    TOKEN_PATH,
+    TOKEN_QUERY,
     USER_POOL_ID,
-    fetch_token,
     headers,
     import_body,
     parse_envelope,
+    status_path,
+    token_of,
 )
+from ._cprofile import capture
+from ._memory import current_rss_kib, peak_rss_kib
+
+OPERATIONS = ("import", "status", "unbind")
+CONTENDERS = ("raw-aiohttp", "raw-httpx", "sdk")
+UNBIND_PARAMS = {"type": "OTP"}
 
 
-def _rows(start: int, count: int) -> Iterator[dict[str, str]]:
+def _rows(operation: str, start: int, count: int) -> Iterator[Any]:
+    """The input of *operation*: import bodies, or user ids, made one at a time."""
     for index in range(start, start + count):
-        yield import_body(index)
+        yield import_body(index) if operation == "import" else f"user-{index:06d}"
 
 
 async def _workers(
-    post: Callable[[dict[str, str]], Awaitable[object]],
-    rows: Iterator[dict[str, str]],
-    concurrency: int,
+    send: Callable[[Any], Awaitable[object]], rows: Iterator[Any], concurrency: int
 ) -> int:
     done = 0
 
     async def worker() -> None:
         nonlocal done
         for row in rows:  # shared: each row goes to exactly one worker
-            await post(row)
+            await send(row)
             done += 1
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return done
 
 
-async def _raw_httpx(url: str, count: int, concurrency: int) -> tuple[float, int, int]:
+Run = Callable[[Iterator[Any]], Awaitable[int]]  # handles some rows, returns how many
+Timed = Callable[[Run], Awaitable[Any]]  # warms a Run up, then times it
+
+
+async def _raw_httpx(operation: str, url: str, concurrency: int, timed: Timed) -> Any:
     import httpx  # noqa: PLC0415 - each child imports only what its contender uses
 
-    hdrs = headers(fetch_token(url))
     async with httpx.AsyncClient(base_url=url) as client:
+        token = await client.post(TOKEN_PATH, json=TOKEN_QUERY, headers=COMMON_HEADERS)
+        hdrs = headers(token_of(token.content))
 
-        async def post(row: dict[str, str]) -> object:
-            answer = await client.post(IMPORT_PATH, json=row, headers=hdrs)
+        async def send(row: Any) -> object:
+            if operation == "import":
+                answer = await client.post(IMPORT_PATH, json=row, headers=hdrs)
+            elif operation == "status":
+                answer = await client.get(status_path(row), headers=hdrs)
+            else:
+                answer = await client.delete(status_path(row), params=UNBIND_PARAMS, headers=hdrs)
             return parse_envelope(answer.content)
 
-        return await _timed(lambda rows: _workers(post, rows, concurrency), count, concurrency)
+        return await timed(lambda rows: _workers(send, rows, concurrency))
 
 
-async def _raw_aiohttp(url: str, count: int, concurrency: int) -> tuple[float, int, int]:
+async def _raw_aiohttp(operation: str, url: str, concurrency: int, timed: Timed) -> Any:
     import aiohttp  # noqa: PLC0415
 
-    hdrs = headers(fetch_token(url))
     async with aiohttp.ClientSession(base_url=url) as session:
+        async with session.post(TOKEN_PATH, json=TOKEN_QUERY, headers=COMMON_HEADERS) as token:
+            hdrs = headers(token_of(await token.read()))
 
-        async def post(row: dict[str, str]) -> object:
-            async with session.post(IMPORT_PATH, json=row, headers=hdrs) as answer:
+        async def send(row: Any) -> object:
+            if operation == "import":
+                request = session.post(IMPORT_PATH, json=row, headers=hdrs)
+            elif operation == "status":
+                request = session.get(status_path(row), headers=hdrs)
+            else:
+                request = session.delete(status_path(row), params=UNBIND_PARAMS, headers=hdrs)
+            async with request as answer:
                 return parse_envelope(await answer.read())
 
-        return await _timed(lambda rows: _workers(post, rows, concurrency), count, concurrency)
+        return await timed(lambda rows: _workers(send, rows, concurrency))
 
 
-async def _sdk(url: str, count: int, concurrency: int) -> tuple[float, int, int]:
+async def _sdk(operation: str, url: str, concurrency: int, timed: Timed) -> Any:
     from authing_mfa import AsyncMfaClient  # noqa: PLC0415
 
     async with AsyncMfaClient(user_pool_id=USER_POOL_ID, secret=SECRET, host=url) as mfa:
 
-        async def run(rows: Iterator[dict[str, str]]) -> int:
-            imported = 0
-            async with mfa.import_totp_many(rows, concurrency=concurrency) as outcomes:
+        def stream(rows: Iterator[Any]) -> AbstractAsyncContextManager[Any]:
+            if operation == "import":
+                return mfa.import_totp_many(rows, concurrency=concurrency)
+            if operation == "status":
+                return mfa.get_status_many(rows, concurrency=concurrency)
+            return mfa.unassociate_mfa_many(rows, mfa_type="otp", concurrency=concurrency)
+
+        async def run(rows: Iterator[Any]) -> int:
+            done = 0
+            async with stream(rows) as outcomes:
                 async for outcome in outcomes:
                     if not outcome.ok:
                         raise RuntimeError(f"row {outcome.index} failed: {outcome.error!r}")
-                    imported += 1
-            return imported
+                    done += 1
+            return done
 
-        return await _timed(run, count, concurrency)
-
-
-async def _timed(
-    run: Callable[[Iterator[dict[str, str]]], Awaitable[int]], count: int, concurrency: int
-) -> tuple[float, int, int]:
-    """Warm up on 2 x *concurrency* rows, then time *count* rows; return seconds, rows, RSS."""
-    await run(_rows(0, 2 * concurrency))
-    rss_before = _current_rss_kib()
-    started = time.perf_counter()
-    imported = await run(_rows(2 * concurrency, count))
-    return time.perf_counter() - started, imported, rss_before
+        return await timed(run)
 
 
-def _status_kib(field: str) -> int | None:
-    """Read a ``/proc/self/status`` field in KiB (Linux), or None elsewhere."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:  # noqa: PTH123
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
+_RUNNERS = {"raw-httpx": _raw_httpx, "raw-aiohttp": _raw_aiohttp, "sdk": _sdk}
 
 
-def _current_rss_kib() -> int:
-    return _status_kib("VmRSS") or 0
+def measure(
+    operation: str, contender: str, url: str, count: int, concurrency: int, profile: str | None
+) -> dict[str, Any]:
+    """Run one contender on *count* timed rows after a warm-up; return the JSON line's data."""
+
+    async def timed(run: Run) -> tuple[float, int, int]:
+        await run(_rows(operation, 0, 2 * concurrency))
+        rss_before = current_rss_kib()
+        with capture(profile):
+            started = time.perf_counter()
+            done = await run(_rows(operation, 2 * concurrency, count))
+            seconds = time.perf_counter() - started
+        return seconds, done, rss_before
+
+    seconds, done, rss_before = asyncio.run(_RUNNERS[contender](operation, url, concurrency, timed))
+    if done != count:
+        raise SystemExit(f"{contender} did {done} {operation} rows of {count}")
+    return {
+        "seconds": seconds,
+        "done": done,
+        "rss_before_kib": rss_before,
+        "peak_rss_kib": peak_rss_kib(),
+    }
 
 
-def _peak_rss_kib() -> int:
-    """This process's peak resident memory, in KiB.
-
-    ``VmHWM`` where there is one: ``ru_maxrss`` of RUSAGE_SELF survives ``execve``, so in a
-    child it reports the parent's peak when that is higher (the harness's, here).
-    """
-    peak = _status_kib("VmHWM")
-    if peak is not None:
-        return peak
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-
-
-CONTENDERS = {"raw-httpx": _raw_httpx, "raw-aiohttp": _raw_aiohttp, "sdk": _sdk}
-
-
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Run one contender once and print its JSON line."""
-    contender, url, rows, concurrency = argv
-    seconds, imported, rss_before = asyncio.run(
-        CONTENDERS[contender](url, int(rows), int(concurrency))
+    parser = argparse.ArgumentParser(prog="python -m benchmarks._bulk_child")
+    parser.add_argument("operation", choices=OPERATIONS)
+    parser.add_argument("contender", choices=CONTENDERS)
+    parser.add_argument("url")
+    parser.add_argument("rows", type=int)
+    parser.add_argument("concurrency", type=int)
+    parser.add_argument("--profile", default=None, help="write cProfile statistics here")
+    args = parser.parse_args(argv)
+    result = measure(
+        args.operation, args.contender, args.url, args.rows, args.concurrency, args.profile
     )
-    if imported != int(rows):
-        raise SystemExit(f"{contender} imported {imported} rows of {rows}")
-    peak = _peak_rss_kib()
-    print(
-        json.dumps(
-            {
-                "seconds": seconds,
-                "imported": imported,
-                "rss_before_kib": rss_before,
-                "peak_rss_kib": peak,
-            }
-        )
-    )
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -29,12 +29,14 @@ class Target:
     """What a row should achieve against its baseline (or alone, for ``exactly``).
 
     ``kind`` is one of ``ratio_at_most`` (time per call), ``ratio_at_least`` (throughput),
-    ``delta_at_most`` (median minus the baseline's median, in the row's unit) and ``exactly``
-    (every sample equals the value).
+    ``delta_at_most`` (median minus the baseline's median, in the row's unit), ``at_most``
+    (the median itself, in *unit*, whatever the baseline) and ``exactly`` (every sample equals
+    the value).
     """
 
     kind: str
     value: float
+    unit: str = "µs"
 
     def describe(self) -> str:
         """The target as the table prints it."""
@@ -43,13 +45,17 @@ class Target:
         if self.kind == "ratio_at_least":
             return f"≥ {self.value:.2f}x"
         if self.kind == "delta_at_most":
-            return f"≤ +{self.value:g} µs"
+            return f"≤ +{self.value:g} {self.unit}"
+        if self.kind == "at_most":
+            return f"≤ {self.value:g} {self.unit}"
         return f"= {self.value:g} every time"
 
     def met(self, row: Row, baseline: Summary | None) -> bool:
         """Whether *row* meets the target."""
         if self.kind == "exactly":
             return all(sample == self.value for sample in row.samples)
+        if self.kind == "at_most":
+            return row.summary.median <= self.value
         if baseline is None or row.ratio is None:
             return False
         if self.kind == "ratio_at_most":

@@ -7,7 +7,10 @@ benchmarks call with pre-built bytes, from a raw `asyncio.Protocol` that parses 
 hand, so its own cost per request stays a small fraction of any client's:
 
 - ``POST /graphql/v2``: the ``accessToken`` answer Authing sends, expiring in ten years.
-- ``GET /api/v2/users/{id}/mfa-bound``: ``{"FACE": false, "OTP": true}`` in the envelope.
+- ``GET /api/v2/users/{id}/mfa-bound``: ``{"FACE": false, "OTP": true}`` in the envelope, for
+  any user id.
+- ``DELETE /api/v2/users/{id}/mfa-bound?type=...``: ``解绑成功`` with ``data: null``, for any user
+  id and factor.
 - ``POST /api/v2/mfa/totp/import``: a fixed authenticator record in the envelope.
 - ``GET /__stats``: ``{"requests", "tokenRequests", "cpuSeconds"}``, where ``cpuSeconds`` is
   this process's CPU time (`time.process_time`) so far; the harness takes the difference of
@@ -20,9 +23,15 @@ arriving in one read (pipelining) are answered in order, in one write. It never 
 ``Transfer-Encoding: chunked`` bodies (no contender sends one) and answers them with a 400 and
 a closed connection, rather than misreading the stream. Anything else is a 404 envelope.
 
-Run it as ``python -m benchmarks._responder [--port N]``: it prints ``READY <port>`` on stdout
-once listening, and stops on SIGTERM or when its standard input closes. `Responder` does that
-from the harness. uvloop serves it when installed, else the stock asyncio loop.
+With ``--tls-cert PEM`` (a private key and its certificate chain in one file) it also
+listens with TLS on a second port and answers the same routes there: the first-call scenario's
+``https://`` host. `Responder` makes that certificate with ``trustme`` (the bench extra's), a
+throwaway CA the harness hands to the clients it starts through ``SSL_CERT_FILE``.
+
+Run it as ``python -m benchmarks._responder [--port N] [--tls-cert PEM]``: it prints
+``READY <port> <loop> <tls port or ->`` on stdout once listening, and stops on SIGTERM or when
+its standard input closes. `Responder` does that from the harness. uvloop serves it when
+installed, else the stock asyncio loop.
 """
 
 from __future__ import annotations
@@ -33,8 +42,10 @@ import contextlib
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from typing import TYPE_CHECKING, Any
@@ -88,7 +99,9 @@ IMPORT_BODY = _json(
 )
 _TOKEN_RESPONSE = _response("200 OK", TOKEN_BODY)
 _STATUS_RESPONSE = _response("200 OK", STATUS_BODY)
+UNBIND_BODY = _json({"code": 200, "message": "解绑成功", "data": None})
 _IMPORT_RESPONSE = _response("200 OK", IMPORT_BODY)
+_UNBIND_RESPONSE = _response("200 OK", UNBIND_BODY)
 _NOT_FOUND = _response("404 Not Found", _json({"code": 404, "message": "no such route"}))
 _BAD_REQUEST = _response(
     "400 Bad Request", _json({"code": 400, "message": "bad request"}), close=True
@@ -182,8 +195,11 @@ class ResponderProtocol(asyncio.Protocol):
             return _CONTROL.get(path, _not_found)(counters)
         counters.requests += 1
         counters.last_head = head
-        if method == b"GET" and path.startswith(_STATUS_PREFIX) and path.endswith(_STATUS_SUFFIX):
-            return _STATUS_RESPONSE
+        if path.startswith(_STATUS_PREFIX) and path.endswith(_STATUS_SUFFIX):
+            if method == b"GET":
+                return _STATUS_RESPONSE
+            if method == b"DELETE":
+                return _UNBIND_RESPONSE
         if method == b"POST" and path == b"/graphql/v2":
             counters.token_requests += 1
         return _POST.get(path, _NOT_FOUND) if method == b"POST" else _NOT_FOUND
@@ -215,12 +231,20 @@ def _content_length(head: bytes) -> int:
     return length if length >= 0 else -1
 
 
-async def _serve(port: int) -> None:
+async def _serve(port: int, tls_cert: str | None) -> None:
     loop = asyncio.get_running_loop()
     counters = Counters()
     server = await loop.create_server(
         lambda: ResponderProtocol(counters), "127.0.0.1", port, backlog=1024
     )
+    tls_port = "-"
+    if tls_cert is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls_cert)
+        tls_server = await loop.create_server(
+            lambda: ResponderProtocol(counters), "127.0.0.1", 0, backlog=1024, ssl=context
+        )
+        tls_port = str(tls_server.sockets[0].getsockname()[1])
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
@@ -228,7 +252,7 @@ async def _serve(port: int) -> None:
     # The harness holds our stdin; when it goes away, so do we.
     loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not os.read(0, 1) else None)
     bound = server.sockets[0].getsockname()[1]
-    sys.stdout.write(f"READY {bound} {_loop_name()}\n")
+    sys.stdout.write(f"READY {bound} {_loop_name()} {tls_port}\n")
     sys.stdout.flush()
     async with server:
         await stop.wait()
@@ -242,45 +266,75 @@ def main(argv: list[str] | None = None) -> None:
     """Serve until stopped; see the module's docstring."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks._responder")
     parser.add_argument("--port", type=int, default=0, help="0: any free port (the default)")
+    parser.add_argument(
+        "--tls-cert", default=None, help="a PEM key and certificate chain: also serve TLS"
+    )
     args = parser.parse_args(argv)
     try:
         import uvloop  # noqa: PLC0415 - optional: faster when installed
     except ImportError:
-        asyncio.run(_serve(args.port))
+        asyncio.run(_serve(args.port, args.tls_cert))
     else:
-        uvloop.run(_serve(args.port))
+        uvloop.run(_serve(args.port, args.tls_cert))
 
 
 class Responder:
     """The responder in a child process, for the length of a ``with`` block.
 
     ``url`` is its base URL; `stats` reads its counters, `last_headers` the headers of the
-    last request it counted.
+    last request it counted. When ``trustme`` is installed it also serves TLS: ``tls_url`` is
+    then its ``https://`` base URL (``127.0.0.1``, the name its certificate carries) and
+    ``ca_file`` the PEM of the CA that signed it; both are empty otherwise.
     """
 
     def __init__(self) -> None:
         self.url = ""
         self.loop = ""
+        self.tls_url = ""
+        self.ca_file = ""
         self._process: subprocess.Popen[str] | None = None
+        self._directory: tempfile.TemporaryDirectory[str] | None = None
 
     def __enter__(self) -> Self:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks._responder"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+        command = [sys.executable, "-m", "benchmarks._responder"]
+        certificate = self._certificate()
+        if certificate:
+            command += ["--tls-cert", certificate]
+        self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
         assert self._process.stdout is not None
         line = self._process.stdout.readline().split()
-        if len(line) != 3 or line[0] != "READY":
+        if len(line) != 4 or line[0] != "READY":
             self._stop()
             raise RuntimeError(f"the responder did not start: {line!r}")
         self.url = f"http://127.0.0.1:{line[1]}"
         self.loop = line[2]
+        if line[3] != "-":
+            self.tls_url = f"https://127.0.0.1:{line[3]}"
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop()
+        if self._directory is not None:
+            self._directory.cleanup()
+            self._directory = None
+
+    def _certificate(self) -> str:
+        """Write a throwaway CA and a server certificate for 127.0.0.1; return its path."""
+        try:
+            import trustme  # noqa: PLC0415 - the bench extra's: without it, no TLS rows
+        except ImportError:
+            return ""
+        self._directory = tempfile.TemporaryDirectory(prefix="bench-tls-")
+        folder = self._directory.name
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(f"{folder}/ca.pem")
+        ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
+            f"{folder}/server.pem"
+        )
+        self.ca_file = f"{folder}/ca.pem"
+        return f"{folder}/server.pem"
 
     def _stop(self) -> None:
         process, self._process = self._process, None

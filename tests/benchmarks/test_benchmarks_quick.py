@@ -7,23 +7,25 @@ numbers depend on the machine, and missed targets are the harness's to mark, not
 
 import json
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# (scenario, contender) of every row the table asks for, and whether it has a ratio.
+# (scenario, contender) of every row the README's table has: each has a baseline and a ratio.
 EXPECTED_ROWS = [
-    ("async_c1", "httpx.AsyncClient"),
+    ("async_c1", "aiohttp.ClientSession"),
     ("async_c1", "AsyncMfaClient"),
-    ("async_c1", "aiohttp.ClientSession (reference)"),
-    ("async_c32", "httpx.AsyncClient"),
+    ("async_c1", "httpx.AsyncClient (reference)"),
+    ("async_c32", "aiohttp.ClientSession"),
     ("async_c32", "AsyncMfaClient"),
-    ("async_c32", "aiohttp.ClientSession (reference)"),
+    ("async_c32", "httpx.AsyncClient (reference)"),
     ("sync_1", "httpx.Client"),
     ("sync_1", "MfaClient"),
     ("sync_requests", "requests.Session"),
@@ -32,12 +34,22 @@ EXPECTED_ROWS = [
     ("sync_16", "MfaClient"),
     ("cpu_mock", "httpx.AsyncClient + MockTransport"),
     ("cpu_mock", "AsyncMfaClient"),
-    ("bulk_import", "raw httpx loop, 32 tasks"),
+    ("first_call", "no client (the loop's own lag)"),
+    ("first_call", "AsyncMfaClient, http"),
+    ("first_call", "AsyncMfaClient, https"),
+    ("first_call", "raw aiohttp, http (reference)"),
+    ("first_call", "raw aiohttp, https (reference)"),
+    ("bulk_import", "raw aiohttp loop, 32 tasks"),
     ("bulk_import", "import_totp_many(concurrency=32)"),
-    ("bulk_import", "raw aiohttp loop, 32 tasks (reference)"),
+    ("bulk_import", "raw httpx loop, 32 tasks (reference)"),
+    ("bulk_status", "raw aiohttp loop, 32 tasks"),
+    ("bulk_status", "get_status_many(concurrency=32)"),
+    ("bulk_unbind", "raw aiohttp loop, 32 tasks"),
+    ("bulk_unbind", 'unassociate_mfa_many(mfa_type="otp", concurrency=32)'),
     ("import_time", "import httpx"),
     ("import_time", "import authing_mfa"),
 ]
+BULK = ("bulk_import", "bulk_status", "bulk_unbind")
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +118,54 @@ def test_rows_with_a_target_say_whether_it_was_met(quick_run):
         "sync_16",
         "cpu_mock",
         "cold_client",
+        "first_call",
         "bulk_import",
+        "bulk_status",
+        "bulk_unbind",
         "import_time",
     }
     assert all(isinstance(row["met"], bool) for row in targeted)
+
+
+@pytest.mark.slow
+def test_the_async_and_bulk_scenarios_divide_by_raw_aiohttp(quick_run):
+    document = quick_run[2]
+    assert document is not None, quick_run[1]
+    baselines = {
+        row["scenario"]: row["baseline"]
+        for row in document["rows"]
+        if row["scenario"] in {"async_c1", "async_c32", *BULK}
+    }
+    assert baselines == {
+        "async_c1": "aiohttp.ClientSession",
+        "async_c32": "aiohttp.ClientSession",
+        **dict.fromkeys(BULK, "raw aiohttp loop, 32 tasks"),
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", BULK)
+def test_every_bulk_row_reports_its_peak_memory(quick_run, scenario):
+    document = quick_run[2]
+    assert document is not None, quick_run[1]
+    rows = [row for row in document["rows"] if row["scenario"] == scenario]
+    assert len(rows) >= 2
+    for row in rows:
+        assert row["unit"] == "rows/s"
+        assert row["notes"]["peak_RSS_MiB"] > 0
+
+
+@pytest.mark.slow
+def test_the_first_call_rows_hold_an_absolute_target_in_ms(quick_run):
+    document = quick_run[2]
+    assert document is not None, quick_run[1]
+    rows = {row["contender"]: row for row in document["rows"] if row["scenario"] == "first_call"}
+    for name in ("AsyncMfaClient, http", "AsyncMfaClient, https"):
+        assert rows[name]["unit"] == "ms stall"
+        assert rows[name]["target"] == "≤ 5 ms"
+        assert rows[name]["met"] is (rows[name]["median"] <= 5.0)
+        assert rows[name]["notes"]["first_call_ms_median"] > 0
+    assert rows["no client (the loop's own lag)"]["target"] is None
 
 
 @pytest.mark.slow
@@ -197,6 +253,43 @@ def test_the_responder_refuses_a_chunked_body_rather_than_misread_the_stream(res
     )
     assert received.startswith(b"HTTP/1.1 400")
     assert b"connection: close" in received
+
+
+def test_the_responder_answers_an_unbind_for_any_user(responder):
+    received = _exchange(
+        responder.url,
+        [b"DELETE /api/v2/users/anyone-42/mfa-bound?type=OTP HTTP/1.1\r\nHost: x\r\n\r\n"],
+        expect=1,
+    )
+    assert received.startswith(b"HTTP/1.1 200")
+    body = json.loads(received.partition(b"\r\n\r\n")[2])
+    assert body == {"code": 200, "message": "解绑成功", "data": None}
+
+
+def test_the_responder_serves_tls_with_a_certificate_its_ca_signed(responder):
+    assert responder.tls_url.startswith("https://127.0.0.1:")
+    context = ssl.create_default_context(cafile=responder.ca_file)
+    answer = httpx.get(responder.tls_url + "/api/v2/users/u/mfa-bound", verify=context)
+    assert answer.json()["data"] == {"FACE": False, "OTP": True}
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        httpx.get(responder.tls_url + "/api/v2/users/u/mfa-bound")
+
+
+@pytest.mark.slow
+def test_profile_prints_where_an_sdk_call_spends_its_time():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--profile", "async_c1", "--top", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "AsyncMfaClient.get_status" in done.stdout
+    assert "Top functions by cumulative time" in done.stdout
+    assert "authing_mfa's functions by own time:" in done.stdout
+    assert "*authing_mfa/_pipeline.py" in done.stdout
 
 
 def test_the_responder_remembers_the_last_request_headers(responder):
