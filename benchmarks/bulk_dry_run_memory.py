@@ -1,21 +1,22 @@
 """Peak memory of a million-row bulk run, with nothing sent: the rows must stream, not pile up.
 
 Run: ``python -m benchmarks.bulk_dry_run_memory [ROWS]`` (default 1 000 000; about two minutes
-on a 2-core machine). Two measurements, each in a fresh interpreter that reports its own peak
+on a 2-core machine). Four measurements, each in a fresh interpreter that reports its own peak
 resident set size (``VmHWM``, see `benchmarks._memory`) against a target of 100 MiB:
 
 - ``authing-mfa import-totp --from FILE --dry-run`` over a CSV of ROWS rows (random base32
   keys, every tenth with a recovery code) written to a temporary directory: the command line
   reads, checks and reports every row and sends nothing. The only per-row state it keeps (the
-  duplicate-id table) is 16 bytes a row.
+  duplicate-id table, `authing_mfa._cli._intmap`) is 24 to 48 bytes a row, 1.5 times that
+  while it grows.
+- ``authing-mfa status --from FILE --dry-run`` and ``authing-mfa unbind --from FILE --type OTP
+  --dry-run`` over a file of ROWS user ids, one a line: the same reading, checks and table.
 - ``AsyncMfaClient.get_status_many(ids, concurrency=64)`` reading a generator of ROWS user
   ids that the client refuses before sending (each ends in a tab, a control character), so
   that no request reaches the network while every id still goes through the bulk engine: a
   task, a concurrency slot and an `Outcome` each, consumed and dropped one by one. The engine's
   memory must stay flat however long the input; the per-row cost of a call that does reach a
   server is the ``bulk_status`` scenario's (``python -m benchmarks``), measured on 10 000 users.
-
-When the command line can unbind a file of users with a dry run, that run belongs here too.
 """
 
 from __future__ import annotations
@@ -49,11 +50,25 @@ def write_rows(path: Path, rows: int) -> None:
             file.write(f"user-{n:08d},{key},{code}\n")
 
 
-def _child_cli(path: str) -> dict[str, Any]:
+def write_ids(path: Path, rows: int) -> None:
+    """Write *rows* user ids, one a line, for ``status --from`` and ``unbind --from``."""
+    with path.open("w") as file:
+        file.writelines(f"user-{n:08d}\n" for n in range(rows))
+
+
+# The command line's dry runs, by the child's KIND; each reads the file its ARG names.
+_CLI = {
+    "cli": ["import-totp"],
+    "status-cli": ["status"],
+    "unbind-cli": ["unbind", "--type", "OTP"],
+}
+
+
+def _child_cli(command: list[str], path: str) -> dict[str, Any]:
     from authing_mfa._cli import main  # noqa: PLC0415 - the ``authing-mfa`` entry point
 
     before = current_rss_kib()
-    code = main(["import-totp", "--from", path, "--dry-run", "--quiet"])
+    code = main([*command, "--from", path, "--dry-run", "--quiet"])
     return {"exit": code, "rss_before_kib": before}
 
 
@@ -111,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         kind, value = args.child
-        result = _child_cli(value) if kind == "cli" else _child_status(int(value))
+        result = _child_cli(_CLI[kind], value) if kind in _CLI else _child_status(int(value))
         result["peak_rss_kib"] = peak_rss_kib()
         print(json.dumps(result))
         return 0
@@ -127,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         ok = _report(
             f"authing-mfa import-totp --dry-run, {rows:,} rows", _run_child("cli", str(path))
         )
+        path.unlink()
+        ids = path.with_suffix(".txt")
+        write_ids(ids, rows)
+        for kind in ("status-cli", "unbind-cli"):
+            what = f"authing-mfa {' '.join(_CLI[kind])} --from --dry-run, {rows:,} ids"
+            ok &= _report(what, _run_child(kind, str(ids)))
     ok &= _report(
         f"get_status_many, {rows:,} ids refused before sending", _run_child("status", str(rows))
     )
