@@ -1,19 +1,22 @@
-"""Hypothesis writes hostile row files; ``import-totp`` must account for every line, leak nothing.
+"""Hypothesis writes hostile row files; every command must account for every line, leak nothing.
 
 Files vary in encoding (UTF-8, with BOM, UTF-16, Latin-1, random bytes), quoting (balanced,
 unclosed, embedded quotes, commas and newlines), line endings (LF, CRLF, CR, mixed), size
 (empty, header only, huge fields), ids (duplicate, blank-padded, control characters, unicode,
 very long), otpauth URIs (valid, wrong type, userinfo, bad parameters, the key anywhere) and
 JSON Lines damage. Each runs through ``import-totp --dry-run`` and a real import against the
-emulator on loopback. The properties:
+emulator on loopback. Files of user ids, CSV, JSON Lines or one id a line, with the same damage
+and read from a file or from standard input, run through ``status`` and ``unbind``, with
+``--dry-run`` and for real. The properties:
 
 - the exit code is 0, 1 or 2, no exception leaves `main` and no traceback is printed;
 - exit code 2 comes exactly when the file cannot be read as rows at all (the contract of
   `_row_file`: a UTF-16/32 byte-order mark, NUL bytes up front, no usable CSV header), and
   then no row is reported;
 - otherwise every non-blank line after the header is accounted for exactly once: in the dry
-  run's counts (``would import A, failed F``, with F lines reported by number), and in the real
-  run's journal, one row line each;
+  run's counts (``would import A, failed F``, with F lines reported by number; for user ids,
+  also ``skipped D`` repeated ids), and in the real run's journal, one row line each (for
+  ``status``, its report: one row per user id read, plus the lines reported invalid);
 - no key and no recovery code of the input (nor any 16 characters of a key) appears in the
   output, the journal or the failures file.
 
@@ -35,6 +38,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 import attrs
@@ -292,7 +296,7 @@ def _blank(raw: bytes, extra: str) -> bool:
         return False
 
 
-def _usable_header(raw: bytes) -> bool:
+def _usable_header(raw: bytes, required: set[str] = frozenset({"userId", "secret"})) -> bool:
     if len(raw) > CHUNK:
         return False
     try:
@@ -300,7 +304,7 @@ def _usable_header(raw: bytes) -> bool:
     except (UnicodeDecodeError, csv.Error):
         return False
     names = {cell.strip() for cell in cells}
-    return {"userId", "secret"} <= names
+    return required <= names
 
 
 def expected(row_file: RowFile) -> Expected:
@@ -553,6 +557,284 @@ def check_one_user(stdin: bytes, user_id: str, emulator: Emulator) -> None:
         assert secret not in ran.out + ran.err
 
 
+# Files of user ids: status --from and unbind --from -------------------------------------------
+
+
+@attrs.define
+class IdFile:
+    """A generated file of user ids: its bytes, its shape, how it is given, who exists."""
+
+    data: bytes
+    shape: str
+    """``csv``, ``jsonl`` or ``lines``: what was written, whatever the name says."""
+    suffix: str
+    """The file's extension (``.txt``: the command tells by the content)."""
+    stdin: bool = False
+    """Given as ``--from -``."""
+    users: list[str] = attrs.field(factory=list)
+
+
+ID_COLUMNS = ["userId", "email", "note"]
+
+
+def _id_line(draw, shape: str, kind: str, names: list[str], user_id: str) -> str:
+    """One row of a file of ids holding *user_id*, damaged as *kind* says."""
+    if shape == "lines":
+        return user_id
+    if shape == "jsonl":
+        entry = {"userId": _json_field(draw, user_id), "email": "a@b.c"}
+        entry = {k: v for k, v in entry.items() if k == "userId" or draw(st.booleans())}
+        return json.dumps(entry, ensure_ascii=draw(st.booleans()))
+    cells = {"userId": user_id, "email": "a@b.c", "note": "a, note"}
+    row = [_quoted(draw, cells[name]) for name in names]
+    if kind == "odd":  # another number of fields than the header
+        row = row[:-1] if draw(st.booleans()) else [*row, "extra"]
+    return ",".join(row)
+
+
+def _id_header(draw, shape: str) -> tuple[list[str], list[str | bytes]]:
+    """The columns of a file of ids, and its header line if it has one."""
+    names = [n for n in draw(st.permutations(ID_COLUMNS)) if n == "userId" or draw(st.booleans())]
+    header = draw(st.sampled_from(["ok"] * 8 + ["spaced", "missing", "none", "quoted"]))
+    if header == "missing":
+        names = [n for n in names if n != "userId"] or ["email"]
+    if shape != "csv":
+        return names, []
+    lines: list[str | bytes] = {
+        "spaced": [",".join(f" {n} " for n in names)],
+        "quoted": [",".join(f'"{n}"' for n in names)],
+        "none": [],
+    }.get(header, [",".join(names)])
+    return names, lines
+
+
+@st.composite
+def id_files(draw) -> IdFile:
+    shape = draw(st.sampled_from(["csv", "jsonl", "lines"]))
+    suffixes = {"csv": [".csv", ".txt"], "jsonl": [".jsonl", ".txt"]}.get(shape, [".txt"])
+    suffix = draw(st.sampled_from(suffixes))
+    names, lines = _id_header(draw, shape)
+    users: list[str] = []
+    seen: list[str] = []
+    for kind in draw(st.lists(st.sampled_from(ROW_KINDS), max_size=12)):
+        if kind == "blank":
+            lines.append(draw(st.sampled_from(["", " ", "\t", ",,", " , "])))
+        elif kind == "random":
+            lines.append(draw(st.binary(min_size=1, max_size=40)))
+        elif kind == "huge":
+            lines.append("u" * HUGE)
+        elif shape == "jsonl" and kind == "odd":
+            lines.append(draw(st.sampled_from(JSON_JUNK)))
+        else:
+            text = _id_line(draw, shape, kind, names, _user_id(draw, kind, seen, users))
+            lines.extend(_split(draw, text) if kind == "multiline" else [text])
+    return IdFile(_encode(draw, lines), shape, suffix, draw(st.booleans()), users)
+
+
+ID_FILES = id_files()
+
+
+def _sniffed(start: bytes) -> str:
+    """The format of a file of ids whose name does not tell: the README's rule."""
+    if start.lstrip(b" \t\r\n").startswith(b"{"):
+        return "jsonl"
+    for raw in start.splitlines():
+        if _blank(raw, ","):
+            continue
+        try:
+            cells = next(csv.reader([raw.decode("utf-8")], strict=True))
+        except (UnicodeDecodeError, csv.Error):
+            return "lines"
+        return "csv" if "userId" in {cell.strip() for cell in cells} else "lines"
+    return "lines"
+
+
+def expected_ids(id_file: IdFile) -> Expected:
+    data = id_file.data
+    if data.startswith(WIDE_BOMS) or b"\x00" in data[:4096]:
+        return Expected(unreadable=True, rows=frozenset())
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    by_name = {".csv": "csv", ".jsonl": "jsonl"}.get(id_file.suffix)
+    shape = (
+        by_name
+        if by_name and not id_file.stdin
+        else _sniffed(data[:CHUNK].removeprefix(b"\xef\xbb\xbf"))
+    )
+    lines = list(enumerate(body.splitlines(), 1))
+    if shape != "csv":
+        return Expected(
+            unreadable=False, rows=frozenset(n for n, raw in lines if not _blank(raw, ""))
+        )
+    content = [(n, raw) for n, raw in lines if not _blank(raw, ",")]
+    if not content or not _usable_header(content[0][1], {"userId"}):
+        return Expected(unreadable=True, rows=frozenset())
+    return Expected(unreadable=False, rows=frozenset(n for n, _ in content[1:]))
+
+
+ID_SUMMARY = re.compile(
+    r"^would (?:read|unbind OTP from) (\d+), failed (\d+).*?"
+    r"(?:, skipped (\d+) \(user ids already on an earlier line\))?, in ",
+    re.MULTILINE,
+)
+
+
+def _run_on(id_file: IdFile, args: list[str], tmp: str) -> tuple[Ran, str]:
+    """Run *args* with the file as --from PATH or on standard input; return how it is named."""
+    source = Path(tmp) / f"ids{id_file.suffix}"
+    source.write_bytes(id_file.data)
+    if not id_file.stdin:
+        return _run([*args, "--from", str(source)]), str(source)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(id_file.data)))
+        return _run([*args, "--from", "-"]), "standard input"
+
+
+def check_ids_dry_run(id_file: IdFile, command: str) -> None:
+    want = expected_ids(id_file)
+    args = ["status"] if command == "status" else ["unbind", "--type", "otp"]
+    with tempfile.TemporaryDirectory() as tmp:
+        ran, name = _run_on(id_file, [*args, "--dry-run"], tmp)
+        left = sorted(path.name for path in Path(tmp).iterdir())
+    _assert_sane(ran)
+    assert left == [f"ids{id_file.suffix}"]  # a dry run writes nothing
+    notes = ran.err if command == "status" else ran.out
+    reported = [int(n) for n in REPORT.findall(notes)]
+    if want.unreadable:
+        assert ran.code == 2, ran
+        assert name in ran.err
+        assert reported == []
+        return
+    summary = ID_SUMMARY.search(notes)
+    assert summary is not None, ran
+    would, failed, repeated = (int(n or 0) for n in summary.groups())
+    assert would + failed + repeated == len(want.rows), ran
+    assert len(reported) == failed
+    assert set(reported) <= want.rows
+    assert len(set(reported)) == len(reported)
+    assert ran.code == (1 if failed else 0)
+
+
+def check_status_run(id_file: IdFile, emulator: Emulator) -> None:
+    """A real audit: each id read once, in the report with the pool's factors, the rest reported."""
+    want = expected_ids(id_file)
+    emulator.reset()
+    emulator.add_users(id_file.users)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.jsonl"
+        args = ["status", "--max-retries", "0", "--out", str(report)]
+        ran, _ = _run_on(id_file, args, tmp)
+        rows = (
+            [json.loads(line) for line in report.read_text().splitlines()]
+            if report.exists()
+            else []
+        )
+    _assert_sane(ran)
+    if want.unreadable:
+        assert ran.code == 2, ran
+        assert rows == []
+        return
+    assert ran.code in {0, 1}, ran
+    invalid = [int(n) for n in REPORT.findall(ran.err)]
+    failed = [row for row in rows if row["error"] is not None]
+    summary = re.search(r"^read (\d+), failed (\d+)", ran.err, re.MULTILINE)
+    assert summary is not None, ran
+    assert int(summary[1]) == len(rows) - len(failed)
+    repeated = re.search(r"skipped (\d+) \(user ids already", ran.err)
+    assert len(rows) + len(invalid) - len(failed) + (int(repeated[1]) if repeated else 0) == len(
+        want.rows
+    ), ran
+    assert len({row["userId"] for row in rows}) == len(rows)
+    for row in rows:
+        state = emulator.user(row["userId"])
+        if state is None:
+            assert row["error"] == "NotFoundError"
+        else:
+            assert row["factors"] == state["mfaBound"]
+    assert ran.code == (1 if invalid else 0)
+
+
+def check_unbind_run(id_file: IdFile, emulator: Emulator) -> None:
+    """A real unbind with --yes: one journal line per line, requests only for ids of the file."""
+    want = expected_ids(id_file)
+    emulator.reset()
+    emulator.add_users(id_file.users)
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = Path(tmp) / "run.jsonl"
+        args = ["unbind", "--type", "otp", "--yes", "--quiet", "--max-retries", "0"]
+        ran, _ = _run_on(id_file, [*args, "--journal", str(journal)], tmp)
+        entries = (
+            [json.loads(t) for t in journal.read_text().splitlines()] if journal.exists() else []
+        )
+    _assert_sane(ran)
+    rows = [entry for entry in entries if "line" in entry]
+    if want.unreadable:
+        assert ran.code == 2, ran
+        assert rows == []
+        return
+    assert ran.code in {0, 1}, ran
+    assert entries[-1]["event"] == "end"
+    assert len(rows) + entries[-1].get("duplicate", 0) == len(want.rows)
+    assert {entry["line"] for entry in rows} <= want.rows
+    sent = {
+        urllib.parse.unquote(r["path"].split("/")[4])
+        for r in emulator.requests()
+        if r["method"] == "DELETE"
+    }
+    assert sent == {entry["userId"] for entry in rows if entry["outcome"] != "invalid"}
+    unbound = {entry["userId"] for entry in rows if entry["outcome"] == "unbound"}
+    assert unbound == sent & set(id_file.users)
+
+
+# Examples kept explicit: the shapes a file of ids takes, and what hypothesis found.
+ID_REGRESSIONS = [
+    IdFile(b"u1\nu2\n\n u3 \n", "lines", ".txt", users=["u1", "u2"]),
+    IdFile(b"userId\r\nu1\r\nu1\r\n", "csv", ".txt", stdin=True, users=["u1"]),
+    IdFile(b'email,userId\n"a,b",u1\n"open,u2\nu3\n', "csv", ".csv", users=["u1", "u3"]),
+    IdFile(b'{"userId": "u1"}\n{"userId": 7}\n[1]\n', "jsonl", ".txt", users=["u1"]),
+    IdFile(b"u1\n" + b"u" * HUGE + b"\nu\xff\n", "lines", ".txt", stdin=True, users=["u1"]),
+    IdFile(b"u1,u2\n", "csv", ".csv"),
+    IdFile(b"\xff\xfeu\x001\x00", "lines", ".txt", stdin=True),
+    IdFile(b"", "lines", ".txt", stdin=True),
+]
+
+
+@pytest.mark.parametrize("id_file", ID_REGRESSIONS, ids=range(len(ID_REGRESSIONS)))
+@pytest.mark.parametrize("command", ["status", "unbind"])
+def test_id_regressions_dry_run(id_file, command):
+    """The kept files of ids, through both dry runs."""
+    check_ids_dry_run(id_file, command)
+
+
+@pytest.mark.parametrize("id_file", ID_REGRESSIONS, ids=range(len(ID_REGRESSIONS)))
+def test_id_regressions_for_real(id_file, emulator):
+    """The kept files of ids, through a real audit and a real unbind."""
+    check_status_run(id_file, emulator)
+    check_unbind_run(id_file, emulator)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(id_file=ID_FILES, command=st.sampled_from(["status", "unbind"]))
+def test_a_dry_run_of_any_file_of_ids_accounts_for_every_line(id_file, command):
+    """status and unbind --dry-run on any file of ids: exit 0/1/2, every line counted once."""
+    check_ids_dry_run(id_file, command)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(id_file=ID_FILES)
+def test_an_audit_of_any_file_of_ids_reports_every_line(id_file, emulator):
+    """status --from for real: the report and the invalid lines account for every line."""
+    check_status_run(id_file, emulator)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(id_file=ID_FILES)
+def test_an_unbind_of_any_file_of_ids_journals_every_line_and_touches_only_its_ids(
+    id_file, emulator
+):
+    """unbind --from --yes for real: one journal line a line, no request for another id."""
+    check_unbind_run(id_file, emulator)
+
+
 @pytest.mark.fuzz
 @settings(
     max_examples=FUZZ_EXAMPLES,
@@ -565,6 +847,9 @@ def check_one_user(stdin: bytes, user_id: str, emulator: Emulator) -> None:
         st.tuples(st.just("import"), ROW_FILES),
         st.tuples(st.just("side file"), SIDE_FILES, st.sampled_from(["--only", "--journal"])),
         st.tuples(st.just("one user"), STDIN, ONE_USER_IDS),
+        st.tuples(st.just("ids dry run"), ID_FILES, st.sampled_from(["status", "unbind"])),
+        st.tuples(st.just("status"), ID_FILES),
+        st.tuples(st.just("unbind"), ID_FILES),
     )
 )
 def test_fuzz_large_budget(case, emulator):
@@ -576,6 +861,12 @@ def test_fuzz_large_budget(case, emulator):
         check_import(*args, emulator)
     elif what == "side file":
         check_side_file(*args)
+    elif what == "ids dry run":
+        check_ids_dry_run(*args)
+    elif what == "status":
+        check_status_run(*args, emulator)
+    elif what == "unbind":
+        check_unbind_run(*args, emulator)
     else:
         check_one_user(*args, emulator)
 
