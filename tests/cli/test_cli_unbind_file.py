@@ -347,3 +347,26 @@ def test_every_user_is_unbound_once_per_run_at_most(emulator, tmp_path, capsys):
     source.write_text("u1\nu1\nu2\nu1\n")
     assert _run(["unbind", "--from", str(source), "--type", "otp", "--yes"], capsys)[0] == 0
     assert Counter(_unbound(emulator)) == {"u1": 1, "u2": 1}
+
+
+def test_refused_credentials_stop_the_unbind_and_resume_finishes_it(
+    emulator, tmp_path, capsys, monkeypatch
+):
+    """A wrong secret: exit 2 at once, never printed, nothing unbound; --resume then finishes."""
+    wrong = "wrong-pool-secret-8c2f1a"
+    source = tmp_path / "ids.txt"
+    source.write_text("".join(f"{u}\n" for u in LISTED))
+    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", wrong)
+    args = ["unbind", "--from", str(source), "--type", "otp", "--yes", "--concurrency", "1"]
+    code, out, err = _run(args, capsys)
+    assert code == 2
+    assert "the user pool's credentials were refused" in err
+    assert "run again with --resume once fixed" in err
+    assert wrong not in out + err
+    assert _unbound(emulator) == []
+    journal = source.with_name("ids.txt.unbind-otp.journal.jsonl")
+    assert json.loads(journal.read_text().splitlines()[-1])["event"] == "stopped"
+    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", emulator.secret)
+    assert _run([*args, "--resume", "--quiet"], capsys)[0] == 0
+    assert sorted(_unbound(emulator)) == LISTED
+    assert not any(_otp(emulator, u) for u in LISTED)
