@@ -80,7 +80,7 @@ def read_head(
     """
     if not _MIN_STATUS <= status <= _MAX_STATUS:
         raise ProtocolViolation(f"HTTP status {status} is not a final answer to a request")
-    if _CONTROL.search(reason):
+    if not reason.isprintable() and _CONTROL.search(reason):
         raise ProtocolViolation("the status line's reason holds a control character")
     headers: dict[str, str] = {}
     size = len(reason) + 13  # "HTTP/1.1 200 "
@@ -88,7 +88,8 @@ def read_head(
         size += len(raw_name) + len(raw_value) + 4
         name = raw_name.decode("latin-1").lower()
         value = _text(raw_value)
-        if _CONTROL.search(value):
+        # isprintable() is the fast answer for the usual value; a tab needs the full check.
+        if not value.isprintable() and _CONTROL.search(value):
             raise ProtocolViolation(f"the {name[:40]!r} header holds a control character")
         previous = headers.get(name)
         headers[name] = value if previous is None else f"{previous}, {value}"

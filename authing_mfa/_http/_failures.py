@@ -64,6 +64,9 @@ def check_request(url: str, headers: Mapping[str, str]) -> None:
     """
     if len(url) > MAX_URL_LENGTH:
         raise Unsendable(f"the URL is {len(url)} characters long, over {MAX_URL_LENGTH}")
+    values = "".join(headers.values())  # one check for all, the usual case
+    if values.isascii() and values.isprintable():
+        return
     for name, value in headers.items():
         if not (value.isascii() and value.isprintable()):
             raise Unsendable(f"the {name} header is not printable ASCII")

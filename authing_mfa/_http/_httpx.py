@@ -52,7 +52,10 @@ class HttpxStack:
             timeout=settings.retry.timeout,
             # A redirect to another host would carry the bearer token there.
             follow_redirects=False,
+            headers={"accept-encoding": ACCEPT_ENCODING},
         )
+        # A caller's client may accept brotli, say, which `_answer` does not decode.
+        self._extra_headers = {} if self._owned else {"accept-encoding": ACCEPT_ENCODING}
 
     async def send(
         self,
@@ -85,7 +88,7 @@ class HttpxStack:
         request = self._client.build_request(
             method,
             url,
-            headers={**headers, "accept-encoding": ACCEPT_ENCODING},
+            headers={**headers, **self._extra_headers} if self._extra_headers else headers,
             content=body,
             timeout=timeout,
         )
