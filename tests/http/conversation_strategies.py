@@ -31,7 +31,6 @@ from conversation_runner import LONG_STALL, SHORT_STALL, Conversation
 from hostile_server import (
     AUTHENTICATOR,
     SUCCESS_DATA,
-    TOTP_KEY,
     Answer,
     Stall,
     deflated,
@@ -121,7 +120,10 @@ WRONG_SHAPES = [
     b'{"message": "upstream busy"}',
     b'{"code": 200, "data": {"OTP": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
     b"[" * 100_000,
-    json.dumps({"code": 200, "data": {**AUTHENTICATOR, "createdAt": TOTP_KEY}}).encode(),
+    # A field of the wrong type. Not a secret there: the converter's chained error quotes
+    # the value (see the xfail case in test_hostile_conversations.py).
+    json.dumps({"code": 200, "data": {**AUTHENTICATOR, "createdAt": "yesterday"}}).encode(),
+    json.dumps({"code": 200, "data": {**AUTHENTICATOR, "enable": "yes"}}).encode(),
     b"{broken",
     b"\x00\x01\x02\xff",
 ]
@@ -174,7 +176,8 @@ def status_lines(draw: st.DrawFn) -> bytes:
     if draw(st.integers(0, 5)) == 0:
         return draw(st.sampled_from(MALFORMED_STATUS_LINES))
     version = draw(st.sampled_from([b"HTTP/1.1", b"HTTP/1.1", b"HTTP/1.1", b"HTTP/1.0"]))
-    status = draw(st.sampled_from(STATUSES))
+    # 200 a third of the time: Authing's answers, right or wrong, mostly come with it.
+    status = 200 if draw(st.integers(0, 2)) == 0 else draw(st.sampled_from(STATUSES))
     reason = draw(st.sampled_from(REASONS))
     return b"%s %d %s" % (version, status, reason)
 

@@ -9,6 +9,7 @@ type or exception class, the server having seen the same requests on each path.
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -27,7 +28,15 @@ from conversation_runner import (
     run,
 )
 from conversation_strategies import conversations
-from hostile_server import Answer, Stall, envelope, json_answer, token_body
+from hostile_server import (
+    AUTHENTICATOR,
+    TOTP_KEY,
+    Answer,
+    Stall,
+    envelope,
+    json_answer,
+    token_body,
+)
 from hypothesis import HealthCheck, given, settings
 
 # The normal run replays each conversation through three runners: the two stacks under
@@ -203,6 +212,30 @@ REGRESSIONS = [
         id="redirect-without-location",  # ApiError on httpx, ResponseValidationError on aiohttp
     ),
 ]
+
+
+# Found too, outside the HTTP layer: the converter raises ResponseValidationError inside its
+# except block, so __context__ keeps the parser's error, which quotes the value (here the
+# TOTP key in createdAt). Strict: it fails once the converter raises outside the block.
+REGRESSIONS.append(
+    pytest.param(
+        Conversation(
+            operation="import_totp",
+            api=(
+                json_answer(
+                    json.dumps(
+                        {"code": 200, "data": {**AUTHENTICATOR, "createdAt": TOTP_KEY}}
+                    ).encode()
+                ),
+            ),
+        ),
+        id="totp-key-in-a-date-field",
+        marks=pytest.mark.xfail(
+            reason="authing_mfa._converter chains the parser's error, which quotes the value",
+            strict=True,
+        ),
+    )
+)
 
 
 @pytest.mark.parametrize("conversation", REGRESSIONS)
