@@ -21,7 +21,7 @@ class Reply(Protocol):
 
     @property
     def headers(self) -> Mapping[str, str]:
-        """The headers, looked up case-insensitively."""
+        """The headers, by lower-case name."""
 
     @property
     def content(self) -> bytes:
