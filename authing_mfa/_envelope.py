@@ -12,6 +12,7 @@ __all__ = ["decode", "decode_token_answer", "error_for", "is_token_refusal", "re
 
 import json
 import math
+import re
 import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from ._protocol import (
     USER_NOT_FOUND,
     USER_NOT_IN_POOL,
 )
+from ._retry import RETRYABLE_STATUSES
 
 if TYPE_CHECKING:
     from ._http import Reply
@@ -52,6 +54,11 @@ _BY_STATUS: dict[int, type[ApiError]] = {
 }
 
 _REQUEST_ID_HEADERS = ("x-request-id", "x-authing-request-id", "request-id")
+_REDIRECTS = range(300, 400)
+# The longest Location a message quotes.
+_MAX_SHOWN = 200
+# A token travels in a header: visible ASCII only (a JWT is base64url and dots).
+_TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
 
 
 def request_id_of(response: Reply) -> str | None:
@@ -67,32 +74,77 @@ def request_id_of(response: Reply) -> str | None:
 def decode(response: Reply) -> Any:  # noqa: ANN401 - the envelope's data is any JSON
     """Return the ``data`` of a successful envelope, or raise the error the answer means.
 
+    The status is read first: a 3xx is a redirect, never followed, whatever its body; a
+    retryable status (`RETRYABLE_STATUSES`) raises the error that status means, whatever the
+    body (a gateway's JSON looks like anything). Only then is the body an envelope.
+
     Raises:
-        ApiError: or the subclass for the code or status.
+        ApiError: or the subclass for the status (3xx, 408, 429, 5xx), or for the code.
         ResponseValidationError: a 2xx answer that is not an envelope.
     """
-    body = _json_or_none(response.content)
     status = response.status_code
-    if isinstance(body, dict):
-        code = body.get("code")
-        if type(code) is int:
-            if code == SUCCESS and status < 300:  # noqa: PLR2004
-                return body.get("data")
-            message = body.get("message")
-            raise error_for(response, code, message if isinstance(message, str) else "")
-    if response.is_redirect:
-        # Following it would carry the bearer token to wherever Location points.
-        raise error_for(
-            response,
-            status,
-            f"the server redirected to {response.headers.get('location', 'nowhere')!r}, and "
-            "redirects are not followed; check the client's host (http:// or https://?)",
-        )
-    if status >= 400:  # noqa: PLR2004
-        raise error_for(response, status, response.reason_phrase or f"HTTP {status}")
+    if _REDIRECTS.start <= status < _REDIRECTS.stop:
+        raise _redirect_error(response)
+    body = _json_or_none(response.content)
+    if status in RETRYABLE_STATUSES:
+        raise _status_error(response, body)
+    code = body.get("code") if isinstance(body, dict) else None
+    if type(code) is int:
+        if code == SUCCESS and status < _REDIRECTS.start:
+            return body.get("data")
+        raise _error_answer(response, body)
+    if status >= _REDIRECTS.stop:
+        raise _error_answer(response, body)
     raise ResponseValidationError(
         f"the server's answer (HTTP {status}, "
-        f"{response.headers.get('content-type', 'no content-type')}) is not an Authing envelope"
+        f"{response.headers.get('content-type', 'no content-type')[:80]}) "
+        "is not an Authing envelope"
+    )
+
+
+def _redirect_error(response: Reply) -> ApiError:
+    """Build the error for any 3xx: following it would carry the bearer token where it points."""
+    status = response.status_code
+    location = response.headers.get("location")
+    if location:
+        shown = location if len(location) <= _MAX_SHOWN else location[:_MAX_SHOWN] + "..."
+        what = f"the server redirected to {shown!r} (HTTP {status})"
+    else:
+        what = f"the server answered HTTP {status} {response.reason_phrase}".rstrip()
+        what += " with no Location,"
+    return ApiError(
+        f"{what} and redirects are not followed; check the client's host (http:// or https://?)",
+        code=status,
+        http_status=status,
+        request_id=request_id_of(response),
+    )
+
+
+def _error_answer(response: Reply, body: object) -> ApiError:
+    """Build the error an answer means by its envelope's code, or by its status without one."""
+    if isinstance(body, dict) and type(code := body.get("code")) is int:
+        message = body.get("message")
+        return error_for(response, code, message if isinstance(message, str) else "")
+    status = response.status_code
+    return error_for(response, status, response.reason_phrase or f"HTTP {status}")
+
+
+def _status_error(response: Reply, body: object) -> ApiError:
+    """Build the error a status means by itself (429, 5xx...), keeping a body's code and message."""
+    status = response.status_code
+    code, message = status, response.reason_phrase or f"HTTP {status}"
+    if isinstance(body, dict):
+        if type(body.get("code")) is int:
+            code = body["code"]
+        if isinstance(body.get("message"), str):
+            message = body["message"]
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else ApiError)  # noqa: PLR2004
+    return cls(
+        message,
+        code=code,
+        http_status=status,
+        request_id=request_id_of(response),
+        retry_after=_retry_after(response.headers.get("retry-after")),
     )
 
 
@@ -119,7 +171,8 @@ def is_token_refusal(error: ApiError) -> bool:
 def _json_or_none(content: bytes) -> Any:  # noqa: ANN401
     try:
         return json.loads(content)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+    # JSONDecodeError and UnicodeDecodeError alike, and arrays nested past the stack's depth.
+    except (ValueError, RecursionError):
         return None
 
 
@@ -144,22 +197,35 @@ def _retry_after(value: str | None) -> float | None:
 def decode_token_answer(response: Reply) -> tuple[str, float]:
     """Read the ``accessToken`` query's answer: the token and its lifetime in seconds.
 
+    The status is read first, as for REST answers (`decode`): a 3xx is a redirect, a
+    retryable status (429, 503...) raises its error whatever the body, so the retry loop
+    retries it. Then GraphQL ``errors`` mean the credentials were refused; then any other
+    error status is read as a REST answer would be.
+
     Raises:
+        ApiError: a redirect, or an error status: `RateLimitError` for 429, `ServerError` for
+            5xx, `ApiError` for 408...
         AuthenticationError: the answer carries GraphQL ``errors`` (the credentials were
             refused), with the first error's code and message.
-        ApiError: an HTTP error status without a GraphQL body (429, 5xx...).
-        ResponseValidationError: the answer is neither a token nor an error.
+        ResponseValidationError: a 2xx answer that is neither a token nor an error.
     """
-    try:
-        body: Any = json.loads(response.content)
-    except ValueError:
-        body = None
+    status = response.status_code
+    if _REDIRECTS.start <= status < _REDIRECTS.stop:
+        raise _redirect_error(response)
+    body = _json_or_none(response.content)
+    if status in RETRYABLE_STATUSES:
+        raise _status_error(response, body)
+    if isinstance(body, dict) and body.get("errors"):
+        raise _graphql_error(response, body["errors"])
+    if status >= _REDIRECTS.stop:
+        raise _error_answer(response, body)
     if not isinstance(body, dict):
-        decode(response)  # raises the error the status means, or ResponseValidationError
-        raise ResponseValidationError("the token answer is not a JSON object")  # pragma: no cover
-    errors = body.get("errors")
-    if errors:
-        raise _graphql_error(response, errors)
+        raise ResponseValidationError("the token answer is not a JSON object")
+    return _token_in(body)
+
+
+def _token_in(body: dict[str, Any]) -> tuple[str, float]:
+    """Return the token and its lifetime from a token answer's body, checking every field."""
     data = body.get("data")
     answer = data.get("accessToken") if isinstance(data, dict) else None
     if not isinstance(answer, dict):
@@ -167,12 +233,16 @@ def decode_token_answer(response: Reply) -> tuple[str, float]:
     value, exp, iat = answer.get("accessToken"), answer.get("exp"), answer.get("iat")
     if not isinstance(value, str) or not value:
         raise ResponseValidationError("the token answer's accessToken is not a string")
+    if not _TOKEN_TEXT.fullmatch(value):
+        raise ResponseValidationError(
+            "the token answer's accessToken holds characters a header cannot carry"
+        )
     for name, field in (("exp", exp), ("iat", iat)):
         if isinstance(field, bool) or not isinstance(field, (int, float)):
             raise ResponseValidationError(f"the token answer's {name} is not a number")
     lifetime = float(exp) - float(iat)  # type: ignore[arg-type]
-    if lifetime <= 0:
-        raise ResponseValidationError("the token answer's exp is not after its iat")
+    if not math.isfinite(lifetime) or lifetime <= 0:
+        raise ResponseValidationError("the token answer's exp is not a finite time after its iat")
     return value, lifetime
 
 

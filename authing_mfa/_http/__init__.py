@@ -1,7 +1,9 @@
 """The HTTP stacks a client sends through, and the choice between them.
 
 Two stacks serve the same small interface (`HttpStack`: send one request, read the whole
-answer, raise only our `TransportError`s):
+answer, raise only our `TransportError`s), and read what their library received by the
+same rules: `_answer` for answers (status, headers, framing, content coding), `_failures`
+for exceptions (which `TransportError` each cause is, described without a secret):
 
 - `_aiohttp`, under asyncio, when the caller supplied neither ``transport`` nor
   ``http_client``. Measured on loopback on a 2-core machine, httpx's own pool costs about

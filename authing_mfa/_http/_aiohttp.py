@@ -5,45 +5,57 @@ from __future__ import annotations
 __all__ = ["AiohttpStack"]
 
 import asyncio
+import builtins
+import inspect
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
-from authing_mfa._errors import ConnectionError, TimeoutError, TransportError  # noqa: A004
 from authing_mfa._settings import Settings
 
-from ._interface import Reply
+from ._answer import (
+    ACCEPT_ENCODING,
+    MAX_HEAD,
+    Answer,
+    ProtocolViolation,
+    read_answer,
+    read_head,
+)
+from ._failures import Kind, check_request, kind_of, transport_error
+
+# What each library exception means (see `_failures`); the first match wins, and anything
+# else (aiohttp's InvalidURL, yarl's ValueErrors...) is "unsendable".
+_KINDS: tuple[tuple[tuple[type[BaseException], ...], Kind], ...] = (
+    ((asyncio.TimeoutError, builtins.TimeoutError, aiohttp.ServerTimeoutError), "timeout"),
+    (
+        (
+            # Raised on a malformed status line or header, a bad Content-Length: aiohttp
+            # turns its parser's errors into a ClientResponseError, status 400.
+            aiohttp.ClientResponseError,
+            aiohttp.ClientConnectionError,
+            aiohttp.ClientPayloadError,
+            HttpProcessingError,
+            OSError,
+        ),
+        "connection",
+    ),
+)
 
 
-class AiohttpReply:
-    """A whole answer read from aiohttp, in the shape the envelope reader takes."""
-
-    __slots__ = ("content", "headers", "reason_phrase", "status_code")
-
-    def __init__(
-        self, status: int, headers: Mapping[str, str], content: bytes, reason: str | None
-    ) -> None:
-        self.status_code = status
-        self.headers = headers
-        self.content = content
-        self.reason_phrase = reason or ""
-
-    @property
-    def is_redirect(self) -> bool:
-        """Whether the status is a redirect with a Location."""
-        return 300 <= self.status_code < 400 and "location" in self.headers  # noqa: PLR2004
+_SESSION_OPTIONS = frozenset(inspect.signature(aiohttp.ClientSession).parameters)
 
 
 class AiohttpStack:
     """Sends through one `aiohttp.ClientSession`, opened on first use in the running loop.
 
     The session verifies TLS with the same certificates httpx would use, keeps at most
-    ``limits.max_connections`` connections, never follows redirects and never decompresses
-    behind our back (the API answers small JSON).
+    ``limits.max_connections`` connections, never follows redirects, never decompresses
+    (`_answer` does, for both stacks) and never resends a request by itself.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -51,6 +63,7 @@ class AiohttpStack:
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._proxy = _env_proxy_for(settings.host)
+        self._plain = self._proxy is None and URL(settings.host).scheme == "http"
 
     def _open(self) -> aiohttp.ClientSession:
         limits = self._settings.limits
@@ -58,16 +71,33 @@ class AiohttpStack:
             limit=limits.max_connections or 0,
             limit_per_host=0,
             keepalive_timeout=limits.keepalive_expiry or 5.0,
-            ssl=httpx.create_ssl_context(),
+            # Loading the certificates costs 30 ms: not for a plain-HTTP host reached directly
+            # (a test server on loopback), where no connection of this session speaks TLS.
+            ssl=False if self._plain else httpx.create_ssl_context(),
         )
         # Not trust_env=True: aiohttp then looks up proxies and ~/.netrc in a worker thread on
         # every request (two thread hops, tripling the time of a call on loopback), and a
         # netrc entry for the host clashes with our authorization header. The proxy the
         # environment names for the host is looked up once instead, as httpx does.
-        self._session = aiohttp.ClientSession(
-            connector=connector, skip_auto_headers=("User-Agent",), trust_env=False
+        # Past these limits aiohttp refuses what httpx reads: `read_head` sets the limit.
+        limits_of_head: dict[str, Any] = {"max_line_size": MAX_HEAD, "max_field_size": MAX_HEAD}
+        if "max_headers" in _SESSION_OPTIONS:  # aiohttp >= 3.13.4 counts headers too
+            limits_of_head["max_headers"] = MAX_HEAD // 4
+        session = aiohttp.ClientSession(
+            connector=connector,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
+            skip_auto_headers=("User-Agent",),
+            trust_env=False,
+            auto_decompress=False,
+            **limits_of_head,
         )
-        return self._session
+        # aiohttp resends a GET or DELETE whose connection dropped, once, unseen: an attempt
+        # then costs the server two requests, and `max_retries` means something else than
+        # on httpx. Our retry loop decides. (aiohttp's own test client does the same.)
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False  # noqa: SLF001
+        self._session = session
+        return session
 
     def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         # Most attempts use the configured timeout: build its object once.
@@ -87,8 +117,27 @@ class AiohttpStack:
         headers: Mapping[str, str],
         body: bytes | None,
         timeout: float,
-    ) -> Reply:
+    ) -> Answer:
         """Send a request through aiohttp; see `HttpStack.send`."""
+        try:
+            answer = await self._exchange(method, url, headers, body, timeout)
+        except Exception as exc:  # noqa: BLE001 - every library error becomes ours, below
+            error = transport_error(kind_of(exc, _KINDS), exc, method, url, timeout)
+        else:
+            return answer
+        # Raised here, outside the except block, so it carries no __context__ either:
+        # aiohttp's exceptions hold the request_info, and its headers the token.
+        raise error from None
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> Answer:
+        check_request(url, headers)
         session = self._session or self._open()
         options: dict[str, Any] = {
             "headers": headers,
@@ -97,21 +146,24 @@ class AiohttpStack:
             "allow_redirects": False,
             "proxy": self._proxy,
         }
-        try:
-            # encoded=True: the path is already percent-encoded and must reach the server
-            # exactly so (yarl would otherwise re-quote it).
-            async with session.request(method, URL(url, encoded=True), **options) as response:
+        # encoded=True: the path is already percent-encoded and must reach the server
+        # exactly so (yarl would otherwise re-quote it).
+        async with session.request(method, URL(url, encoded=True), **options) as response:
+            reason = response.reason or ""
+            try:
+                headers = read_head(response.status, reason, response.raw_headers)
+            except ProtocolViolation:
+                _discard_connection(response)
+                raise
+            if response.content.is_eof():  # the whole body came with the head, as usual
                 content = await response.read()
-                return AiohttpReply(response.status, response.headers, content, response.reason)
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            where = f"{method} {URL(url, encoded=True).raw_path_qs}"
-            raise TimeoutError(
-                f"{where}: no answer within {timeout:.3g} s (aiohttp.{type(exc).__name__})"
-            ) from exc
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
-            raise ConnectionError(_describe(method, url, exc)) from exc
-        except aiohttp.ClientError as exc:
-            raise TransportError(_describe(method, url, exc)) from exc
+            else:
+                watch = _BodyWatch(response, timeout)
+                try:
+                    content = await response.read()
+                finally:
+                    watch.cancel()
+        return read_answer(response.status, reason, headers, content)
 
     async def aclose(self) -> None:
         """Close the session and its connections."""
@@ -120,15 +172,59 @@ class AiohttpStack:
             await session.close()
 
 
+def _discard_connection(response: aiohttp.ClientResponse) -> None:
+    """Close the connection an answer that broke HTTP came on, so it is never reused.
+
+    httpx drops such a connection; aiohttp has already put it back in its pool when the
+    body was complete (a 204, a Content-Length of 0), so its protocol is closed, which the
+    pool notices on its next checkout.
+    """
+    protocol = getattr(response, "_protocol", None)  # kept by aiohttp once the head arrived
+    response.close()
+    if protocol is not None:
+        protocol.close()
+
+
+class _BodyWatch:
+    """Ends a body read that aiohttp left waiting on a connection it had already lost.
+
+    When aiohttp's parser fails inside a chunked body on a reused connection, it closes the
+    connection and drops its read timer but never fails the body's stream, so ``read()``
+    would wait forever (aiohttp 3.14). Every *timeout* seconds of reading, this checks the
+    stream: a lost connection fails it (our `ConnectionError`), a stream that received
+    nothing meanwhile times out (our `TimeoutError`); otherwise it looks again later.
+    """
+
+    __slots__ = ("_handle", "_received", "_response", "_timeout")
+
+    def __init__(self, response: aiohttp.ClientResponse, timeout: float) -> None:
+        self._response = response
+        self._timeout = timeout
+        self._received = response.content.total_bytes
+        self._handle = asyncio.get_running_loop().call_later(timeout, self._check)
+
+    def _check(self) -> None:
+        content = self._response.content
+        if content.is_eof() or content.exception() is not None:
+            return
+        connection = self._response.connection
+        if connection is None or connection.transport is None:
+            content.set_exception(
+                aiohttp.ClientPayloadError("the connection was lost before the body ended")
+            )
+        elif content.total_bytes == self._received:
+            content.set_exception(aiohttp.ServerTimeoutError("no body data within the timeout"))
+        else:
+            self._received = content.total_bytes
+            self._handle = asyncio.get_running_loop().call_later(self._timeout, self._check)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
+
+
 def _env_proxy_for(host: str) -> str | None:
     """Return the proxy ``HTTPS_PROXY``/``HTTP_PROXY`` name for *host*, unless ``NO_PROXY``."""
     url = URL(host)
     if url.host is None or urllib.request.proxy_bypass(url.host):
         return None
     return urllib.request.getproxies().get(url.scheme)
-
-
-def _describe(method: str, url: str, exc: Exception) -> str:
-    # aiohttp's messages name the host and the socket error, never headers or bodies.
-    where = f"{method} {URL(url, encoded=True).raw_path_qs}"
-    return f"{where}: aiohttp.{type(exc).__name__}: {exc or 'no detail'}"

@@ -4,18 +4,45 @@ from __future__ import annotations
 
 __all__ = ["HttpxStack"]
 
+import builtins
 from collections.abc import Mapping
 
+import h11
+import httpcore
 import httpx
 
-from authing_mfa._errors import ConnectionError, TimeoutError, TransportError  # noqa: A004
 from authing_mfa._settings import Settings
 
-from ._interface import Reply
+from ._answer import ACCEPT_ENCODING, Answer, read_answer, read_head
+from ._failures import Kind, check_request, kind_of, transport_error
+
+# What each library exception means (see `_failures`); the first match wins, and anything
+# else an HTTP library raises is "unsendable".
+_KINDS: tuple[tuple[tuple[type[BaseException], ...], Kind], ...] = (
+    ((httpx.TimeoutException, httpcore.TimeoutException, builtins.TimeoutError), "timeout"),
+    (
+        (
+            httpx.NetworkError,
+            httpx.RemoteProtocolError,
+            httpx.DecodingError,
+            httpx.ProxyError,
+            httpcore.NetworkError,
+            httpcore.RemoteProtocolError,
+            httpcore.ProxyError,
+            h11.RemoteProtocolError,
+            OSError,
+        ),
+        "connection",
+    ),
+)
 
 
 class HttpxStack:
-    """Sends through an `httpx.AsyncClient`: ours (closed by `aclose`) or the caller's."""
+    """Sends through an `httpx.AsyncClient`: ours (closed by `aclose`) or the caller's.
+
+    Either way the answer is read raw (``Response.aiter_raw``) and decoded by `_answer`, so a
+    caller's client that would decode brotli, say, changes nothing.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._owned = settings.http_client is None
@@ -25,7 +52,10 @@ class HttpxStack:
             timeout=settings.retry.timeout,
             # A redirect to another host would carry the bearer token there.
             follow_redirects=False,
+            headers={"accept-encoding": ACCEPT_ENCODING},
         )
+        # A caller's client may accept brotli, say, which `_answer` does not decode.
+        self._extra_headers = {} if self._owned else {"accept-encoding": ACCEPT_ENCODING}
 
     async def send(
         self,
@@ -34,33 +64,48 @@ class HttpxStack:
         headers: Mapping[str, str],
         body: bytes | None,
         timeout: float,
-    ) -> Reply:
+    ) -> Answer:
         """Send a request through httpx; see `HttpStack.send`."""
         try:
-            return await self._client.request(
-                method,
-                url,
-                headers=headers,
-                content=body,
-                timeout=timeout,
-                follow_redirects=False,
-            )
-        except httpx.TimeoutException as exc:
-            raise TimeoutError(_describe(method, url, exc, timeout)) from exc
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise ConnectionError(_describe(method, url, exc, timeout)) from exc
-        except httpx.TransportError as exc:
-            raise TransportError(_describe(method, url, exc, timeout)) from exc
+            answer = await self._exchange(method, url, headers, body, timeout)
+        except Exception as exc:  # noqa: BLE001 - every library error becomes ours, below
+            error = transport_error(kind_of(exc, _KINDS), exc, method, url, timeout)
+        else:
+            return answer
+        # Raised here, outside the except block, so it carries no __context__ either: the
+        # library's exception holds the request, and its headers the token.
+        raise error from None
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float,
+    ) -> Answer:
+        check_request(url, headers)
+        request = self._client.build_request(
+            method,
+            url,
+            headers={**headers, **self._extra_headers} if self._extra_headers else headers,
+            content=body,
+            timeout=timeout,
+        )
+        response = await self._client.send(request, stream=True, follow_redirects=False)
+        try:
+            status, reason = response.status_code, response.reason_phrase
+            headers = read_head(status, reason, response.headers.raw)
+            if response.is_stream_consumed:
+                # Built in memory by a transport (httpx.MockTransport, respx) and read, so
+                # decoded, by httpx already: there are no bytes from a server to decode.
+                return read_answer(status, reason, headers, response.content, decoded=True)
+            content = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        return read_answer(status, reason, headers, content)
 
     async def aclose(self) -> None:
         """Close our client; a caller's stays open."""
         if self._owned:
             await self._client.aclose()
-
-
-def _describe(method: str, url: str, exc: Exception, timeout: float) -> str:
-    where = f"{method} {httpx.URL(url).raw_path.decode()}"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"{where}: no answer within {timeout:.3g} s (httpx.{type(exc).__name__})"
-    # httpx's messages name the host and the socket error, never headers or bodies.
-    return f"{where}: httpx.{type(exc).__name__}: {exc or 'no detail'}"

@@ -9,7 +9,11 @@ from typing import Protocol
 
 
 class Reply(Protocol):
-    """A whole HTTP answer; `httpx.Response` is one."""
+    """A whole HTTP answer, read by the rules every stack shares (`_answer.Answer`).
+
+    Its status is a final one (200-599), its headers are looked up in lower case with a
+    repeated header's values joined by ``", "``, and its content is decoded.
+    """
 
     @property
     def status_code(self) -> int:
@@ -17,7 +21,7 @@ class Reply(Protocol):
 
     @property
     def headers(self) -> Mapping[str, str]:
-        """The headers, looked up case-insensitively."""
+        """The headers, by lower-case name."""
 
     @property
     def content(self) -> bytes:
@@ -27,16 +31,13 @@ class Reply(Protocol):
     def reason_phrase(self) -> str:
         """The status line's reason."""
 
-    @property
-    def is_redirect(self) -> bool:
-        """Whether the status is a redirect with a Location."""
-
 
 class HttpStack(Protocol):
     """One HTTP stack, sending requests for one client.
 
     It gets the URL already percent-encoded and sends it as is, never follows a redirect,
-    and raises only our `TransportError`s.
+    never resends a request by itself, and raises only our `TransportError`s, never chained
+    to a library's exception (see `_failures` for which one when).
     """
 
     async def send(
@@ -50,7 +51,9 @@ class HttpStack(Protocol):
         """Send a request and read its whole answer within *timeout* per network step.
 
         Raises:
-            ConnectionError, TimeoutError, TransportError: no usable answer arrived.
+            TimeoutError: a network step took longer than *timeout*.
+            ConnectionError: the connection failed, or the answer breaks HTTP (`_answer`).
+            TransportError: the request could not be sent as built.
         """
 
     async def aclose(self) -> None:
