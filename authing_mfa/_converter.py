@@ -95,7 +95,10 @@ def structure(data: Any, cls: type[T]) -> T:  # noqa: ANN401 - any JSON value
     try:
         return _converter.structure(data, cls)
     except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
-        raise ResponseValidationError(_describe(exc, cls)) from None
+        problem = _describe(exc, cls)
+    # Raised outside the except block: inside it, even "from None" would keep the parser's
+    # error as __context__, and that error quotes the value, which may be a TOTP key.
+    raise ResponseValidationError(problem)
 
 
 def _describe(exc: Exception, cls: type[Any]) -> str:
@@ -105,7 +108,7 @@ def _describe(exc: Exception, cls: type[Any]) -> str:
             for cause, note in exc.group_exceptions()[0]
         )
     else:
-        problems = str(exc)
+        problems = _problem(exc)
     return f"the server's answer is not a valid {cls.__name__}: {problems}"
 
 

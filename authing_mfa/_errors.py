@@ -10,7 +10,7 @@ AuthingMfaError
 │   ├── RateLimitError                          429, with .retry_after
 │   └── ServerError                             HTTP 5xx
 ├── TransportError                              no usable answer reached us
-│   ├── ConnectionError                         refused, reset or dropped connections
+│   ├── ConnectionError                         refused, reset or dropped; or an answer breaking HTTP
 │   └── TimeoutError                            an attempt or the whole call ran out of time
 └── ResponseValidationError                     a 2xx answer whose body is not what the API sends
 ```
@@ -141,7 +141,8 @@ class TransportError(AuthingMfaError):
 
 
 class ConnectionError(TransportError):  # noqa: A001 - the name the API promises
-    """The connection was refused, reset or closed before an answer arrived."""
+    """The connection was refused, reset or closed before an answer arrived, or the answer broke
+    HTTP (a malformed status line or header, a bad length, a truncated body); retried."""
 
 
 class TimeoutError(TransportError):  # noqa: A001 - the name the API promises

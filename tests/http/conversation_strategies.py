@@ -30,7 +30,9 @@ import re
 from conversation_runner import LONG_STALL, SHORT_STALL, Conversation
 from hostile_server import (
     AUTHENTICATOR,
+    RECOVERY_CODE,
     SUCCESS_DATA,
+    TOTP_KEY,
     Answer,
     Stall,
     deflated,
@@ -120,10 +122,12 @@ WRONG_SHAPES = [
     b'{"message": "upstream busy"}',
     b'{"code": 200, "data": {"OTP": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
     b"[" * 100_000,
-    # A field of the wrong type. Not a secret there: the converter's chained error quotes
-    # the value (see the xfail case in test_hostile_conversations.py).
+    # A field of the wrong type, holding a secret: no error may quote it, nor chain to one
+    # that does (the regression case totp-key-in-a-date-field).
     json.dumps({"code": 200, "data": {**AUTHENTICATOR, "createdAt": "yesterday"}}).encode(),
-    json.dumps({"code": 200, "data": {**AUTHENTICATOR, "enable": "yes"}}).encode(),
+    json.dumps({"code": 200, "data": {**AUTHENTICATOR, "createdAt": TOTP_KEY}}).encode(),
+    json.dumps({"code": 200, "data": {**AUTHENTICATOR, "updatedAt": RECOVERY_CODE}}).encode(),
+    json.dumps({"code": 200, "data": {**AUTHENTICATOR, "enable": TOTP_KEY}}).encode(),
     b"{broken",
     b"\x00\x01\x02\xff",
 ]

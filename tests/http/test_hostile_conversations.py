@@ -230,10 +230,6 @@ REGRESSIONS.append(
             ),
         ),
         id="totp-key-in-a-date-field",
-        marks=pytest.mark.xfail(
-            reason="authing_mfa._converter chains the parser's error, which quotes the value",
-            strict=True,
-        ),
     )
 )
 
