@@ -10,7 +10,7 @@ AuthingMfaError
 │   ├── RateLimitError                          429, with .retry_after
 │   └── ServerError                             HTTP 5xx
 ├── TransportError                              no usable answer reached us
-│   ├── ConnectionError                         refused, reset or dropped; or an answer breaking HTTP
+│   ├── ConnectionError                         refused, reset, dropped, or HTTP broken
 │   └── TimeoutError                            an attempt or the whole call ran out of time
 └── ResponseValidationError                     a 2xx answer whose body is not what the API sends
 ```
@@ -141,8 +141,11 @@ class TransportError(AuthingMfaError):
 
 
 class ConnectionError(TransportError):  # noqa: A001 - the name the API promises
-    """The connection was refused, reset or closed before an answer arrived, or the answer broke
-    HTTP (a malformed status line or header, a bad length, a truncated body); retried."""
+    """The connection failed, or the answer broke HTTP; retried.
+
+    Refused, reset or closed before an answer arrived, or an answer with a malformed status
+    line or header, a bad length, a truncated body or bad compression.
+    """
 
 
 class TimeoutError(TransportError):  # noqa: A001 - the name the API promises
