@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -102,13 +102,19 @@ class PerLoop(Generic[P]):
 
     Args:
         open_part: builds the part for the running loop, given that loop's `Clock`; called
-            in that loop.
+            in that loop, without awaiting, so two tasks never open two parts for one loop.
+        prepare: awaited in the loop before its part is first built (the client's warm-up).
 
     Concurrency: loops in several threads may use one registry at once.
     """
 
-    def __init__(self, open_part: Callable[[Clock], P]) -> None:
+    def __init__(
+        self,
+        open_part: Callable[[Clock], P],
+        prepare: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._open_part = open_part
+        self._prepare = prepare
         self._entries: weakref.WeakKeyDictionary[object, _Entry[P]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()  # guards _entries across threads
         self._last: _Entry[P] | None = None
@@ -141,17 +147,20 @@ class PerLoop(Generic[P]):
         if self.closed:
             raise RuntimeError("this client is closed; build a new one")
         loop = current_loop()
+        if self._prepare is not None:
+            await self._prepare()  # tasks of this loop may meet here: the first one builds
+        trio = sys.modules.get("trio")
+        trio_run = trio is not None and isinstance(loop, trio.lowlevel.TrioToken)
         with self._lock:
             entry = self._entries.get(loop)
-        if entry is not None:
-            return entry.part
-        trio = sys.modules.get("trio")
-        if trio is not None and isinstance(loop, trio.lowlevel.TrioToken):
-            entry = _Entry(loop, self._open_part(Clock(trio.current_time)))
-            trio.lowlevel.spawn_system_task(_close_at_run_end, entry.part)
-        else:
-            asyncio_loop: asyncio.AbstractEventLoop = loop  # type: ignore[assignment]
-            entry = _Entry(loop, self._open_part(Clock(asyncio_loop.time)))
+            new = entry is None
+            if entry is None:
+                # Built and registered with no await in between: one part per loop.
+                read = trio.current_time if trio_run else loop.time  # type: ignore[union-attr, attr-defined]
+                entry = self._entries[loop] = _Entry(loop, self._open_part(Clock(read)))
+        if new and trio_run:
+            trio.lowlevel.spawn_system_task(_close_at_run_end, entry.part)  # type: ignore[union-attr]
+        elif new:
             # If this registry is dropped while the loop runs, the part is closed in the loop;
             # the finalizer holds the part, so the garbage collector never finalizes its pool
             # unclosed on the way.
@@ -160,8 +169,6 @@ class PerLoop(Generic[P]):
             # Its first step registers it with the loop, which closes it at shutdown.
             await keeper.asend(None)
             entry.keeper = keeper
-        with self._lock:
-            self._entries[loop] = entry
         self._last = entry
         return entry.part
 

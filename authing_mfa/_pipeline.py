@@ -31,6 +31,7 @@ from ._protocol import ACCESS_TOKEN_QUERY, TOKEN_PATH
 from ._retry import current_pacer
 from ._settings import Settings
 from ._token import Flight, ManagementTokens, StaticToken, TokenSource
+from ._warmup import warm_up
 
 logger = logging.getLogger("authing_mfa")
 
@@ -82,7 +83,9 @@ class Pipeline:
         self._headers = settings.headers()
         self._authorized_headers: dict[str, str] = self._headers
         self._base = settings.host
-        self._loops: PerLoop[_LoopPart] = PerLoop(self._open_part)
+        # What the first call would load on the event loop is loaded in a thread from now on.
+        self._warm_up = warm_up(settings)
+        self._loops: PerLoop[_LoopPart] = PerLoop(self._open_part, self._prepare)
         self._hooks = settings.hooks
         # Chosen once, so a client without hooks sends exactly as if hooks did not exist.
         self._sender: _Send = self._send if self._hooks is None else self._send_observed
@@ -104,6 +107,11 @@ class Pipeline:
 
     def _open_part(self, clock: Clock) -> _LoopPart:
         return _LoopPart(open_stack(self._settings), Flight(clock))
+
+    async def _prepare(self) -> None:
+        if self._warm_up is not None:
+            await self._warm_up.wait()
+            self._warm_up = None
 
     async def aclose(self) -> None:
         """Close the running loop's connection pool, and have every other loop close its own.

@@ -19,8 +19,9 @@ Each stack's module is imported only when a client first needs it.
 
 from __future__ import annotations
 
-__all__ = ["HttpStack", "Reply", "open_stack"]
+__all__ = ["HttpStack", "Reply", "open_stack", "prepare_stack", "stack_needs"]
 
+import importlib
 from typing import TYPE_CHECKING
 
 from authing_mfa._errors import InvalidArgumentError
@@ -29,6 +30,37 @@ from ._interface import HttpStack, Reply
 
 if TYPE_CHECKING:
     from authing_mfa._settings import Settings
+
+
+def stack_needs(settings: Settings) -> tuple[str, bool]:
+    """Return what a client with *settings* loads on first use: a stack's module, and TLS."""
+    if settings.transport is not None or settings.http_client is not None:
+        return "_httpx", False  # the caller's transport or client brings its own TLS
+    if settings.http_backend == "httpx":
+        return "_httpx", True  # httpx builds its transport's TLS context even for http://
+    # "auto" under trio sends through httpx: loading aiohttp there only costs time.
+    return "_aiohttp", settings.host.startswith("https:") or _proxied()
+
+
+def prepare_stack(needs: tuple[str, bool]) -> None:
+    """Load what `stack_needs` named, before a client's first call.
+
+    Blocking work (tens of milliseconds: aiohttp's import, the TLS certificates), meant for a
+    thread, so that no event loop waits on it (see `_warmup`).
+    """
+    module, tls = needs
+    importlib.import_module(f"{__name__}.{module}")
+    if tls:
+        from ._tls import tls_context  # noqa: PLC0415
+
+        tls_context()
+
+
+def _proxied() -> bool:
+    import urllib.request  # noqa: PLC0415
+
+    # A proxy may be reached over TLS whatever the host's scheme.
+    return bool(urllib.request.getproxies())
 
 
 def open_stack(settings: Settings) -> HttpStack:

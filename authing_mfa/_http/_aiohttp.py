@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-import httpx
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
@@ -27,6 +26,7 @@ from ._answer import (
     read_head,
 )
 from ._failures import Kind, check_request, kind_of, transport_error
+from ._tls import tls_context
 
 # What each library exception means (see `_failures`); the first match wins, and anything
 # else (aiohttp's InvalidURL, yarl's ValueErrors...) is "unsendable".
@@ -73,7 +73,7 @@ class AiohttpStack:
             keepalive_timeout=limits.keepalive_expiry or 5.0,
             # Loading the certificates costs 30 ms: not for a plain-HTTP host reached directly
             # (a test server on loopback), where no connection of this session speaks TLS.
-            ssl=False if self._plain else httpx.create_ssl_context(),
+            ssl=False if self._plain else tls_context(),
         )
         # Not trust_env=True: aiohttp then looks up proxies and ~/.netrc in a worker thread on
         # every request (two thread hops, tripling the time of a call on loopback), and a
@@ -83,10 +83,11 @@ class AiohttpStack:
         limits_of_head: dict[str, Any] = {"max_line_size": MAX_HEAD, "max_field_size": MAX_HEAD}
         if "max_headers" in _SESSION_OPTIONS:  # aiohttp >= 3.13.4 counts headers too
             limits_of_head["max_headers"] = MAX_HEAD // 4
+        # The requests carry our user-agent, so aiohttp adds none of its own (skipping it with
+        # skip_auto_headers would cost a few microseconds on every request).
         session = aiohttp.ClientSession(
             connector=connector,
             headers={"Accept-Encoding": ACCEPT_ENCODING},
-            skip_auto_headers=("User-Agent",),
             trust_env=False,
             auto_decompress=False,
             **limits_of_head,

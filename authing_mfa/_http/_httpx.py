@@ -15,6 +15,7 @@ from authing_mfa._settings import Settings
 
 from ._answer import ACCEPT_ENCODING, Answer, read_answer, read_head
 from ._failures import Kind, check_request, kind_of, transport_error
+from ._tls import tls_context
 
 # What each library exception means (see `_failures`); the first match wins, and anything
 # else an HTTP library raises is "unsendable".
@@ -48,6 +49,8 @@ class HttpxStack:
         self._owned = settings.http_client is None
         self._client = settings.http_client or httpx.AsyncClient(
             transport=settings.transport,
+            # The process's one context, not one loaded per client and event loop (`_tls`).
+            verify=True if settings.transport is not None else tls_context(),
             limits=settings.limits,
             timeout=settings.retry.timeout,
             # A redirect to another host would carry the bearer token there.

@@ -150,11 +150,12 @@ def test_any_3xx_is_an_api_error_naming_the_target(hostile, runner, redirect, sa
 def test_a_stall_past_the_timeout_is_a_retried_timeout_error(hostile, runner, where):
     """A server that stops writing for longer than `timeout`: TimeoutError, after the retries."""
     stalled = Answer(body=STATUS, stall=Stall(where, LONG_STALL))
-    conversation = Conversation(api=(stalled, stalled), max_retries=1, options=(("timeout", 0.2),))
+    # 0.4 s: a loaded machine's token request never takes that long; the stall takes longer.
+    conversation = Conversation(api=(stalled, stalled), max_retries=1, options=(("timeout", 0.4),))
     outcome = run(hostile, conversation, runner)
     assert outcome.result == "error TimeoutError", outcome
     assert outcome.seen == (1, 2)
-    assert "no answer within 0.2 s" in str(outcome.error)
+    assert "no answer within 0.4 s" in str(outcome.error)
 
 
 @pytest.mark.parametrize("runner", RUNNERS)
