@@ -93,6 +93,8 @@ def structure(data: Any, cls: type[T]) -> T:  # noqa: ANN401 - any JSON value
             every such field by its wire name and says what was expected.
     """
     try:
+        if cls is MfaStatus:  # read on every get_status: straight to its hook
+            return _structure_status(data, cls)  # type: ignore[arg-type, return-value]
         return _converter.structure(data, cls)
     except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
         problem = _describe(exc, cls)

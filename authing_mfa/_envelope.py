@@ -53,6 +53,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     429: RateLimitError,
 }
 
+_JSON = json.JSONDecoder()
 _REQUEST_ID_HEADERS = ("x-request-id", "x-authing-request-id", "request-id")
 _REDIRECTS = range(300, 400)
 # The longest Location a message quotes.
@@ -170,7 +171,8 @@ def is_token_refusal(error: ApiError) -> bool:
 
 def _json_or_none(content: bytes) -> Any:  # noqa: ANN401
     try:
-        return json.loads(content)
+        # UTF-8, as RFC 8259 requires; decoding first skips json.loads' guess at the encoding.
+        return _JSON.decode(content.decode())
     # JSONDecodeError and UnicodeDecodeError alike, and arrays nested past the stack's depth.
     except (ValueError, RecursionError):
         return None

@@ -76,6 +76,9 @@ class Flight:
 class TokenSource(Protocol):
     """Where a client's requests get the token they carry."""
 
+    def fresh(self, flight: Flight) -> str | None:
+        """Return the token to send if one is at hand, without waiting; else ``None``."""
+
     async def get(self, timeout: float, flight: Flight) -> str:
         """Return a token to send, fetching one within *timeout* seconds if needed."""
 
@@ -88,6 +91,10 @@ class StaticToken:
     """A ready token given by the caller: sent as is, never refreshed (as the JS SDK does)."""
 
     value: str = attrs.field(repr=False)
+
+    def fresh(self, flight: Flight) -> str:  # noqa: ARG002 - the interface
+        """Return the caller's token."""
+        return self.value
 
     async def get(self, timeout: float, flight: Flight) -> str:  # noqa: ARG002 - the interface
         """Return the caller's token."""
@@ -109,6 +116,16 @@ class ManagementTokens:
     _fetch: Callable[[float], Awaitable[Reply]]
     _token: Token | None = None
     fetches: int = 0
+
+    def fresh(self, flight: Flight) -> str | None:
+        """Return the cached token while it needs no refresh, else ``None``.
+
+        The usual call's only look at the token: no coroutine to await.
+        """
+        token = self._token
+        if token is not None and flight.clock.now() < token.refresh_at:
+            return token.value
+        return None
 
     async def get(self, timeout: float, flight: Flight) -> str:
         """Return the cached token, or the fresh one this loop's single fetch brings."""

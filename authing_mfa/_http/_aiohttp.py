@@ -25,7 +25,7 @@ from ._answer import (
     read_answer,
     read_head,
 )
-from ._failures import Kind, check_request, kind_of, transport_error
+from ._failures import MAX_URL_LENGTH, Kind, check_request, kind_of, transport_error
 from ._tls import tls_context
 
 # What each library exception means (see `_failures`); the first match wins, and anything
@@ -62,6 +62,7 @@ class AiohttpStack:
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+        self._checked: Mapping[str, str] | None = None  # the last headers found sendable
         self._proxy = _env_proxy_for(settings.host)
         self._plain = self._proxy is None and URL(settings.host).scheme == "http"
 
@@ -121,50 +122,43 @@ class AiohttpStack:
     ) -> Answer:
         """Send a request through aiohttp; see `HttpStack.send`."""
         try:
-            answer = await self._exchange(method, url, headers, body, timeout)
+            if headers is not self._checked:  # the pipeline passes one dict per token
+                check_request(url, headers)
+                self._checked = headers
+            elif len(url) > MAX_URL_LENGTH:
+                check_request(url, headers)
+            session = self._session or self._open()
+            # encoded=True: the path is already percent-encoded and must reach the server
+            # exactly so (yarl would otherwise re-quote it).
+            async with session.request(
+                method,
+                URL(url, encoded=True),
+                headers=headers,
+                data=body,
+                timeout=self._timeouts.get(timeout) or self._timeout(timeout),
+                allow_redirects=False,
+                proxy=self._proxy,
+            ) as response:
+                reason = response.reason or ""
+                try:
+                    answer_headers = read_head(response.status, reason, response.raw_headers)
+                except ProtocolViolation:
+                    _discard_connection(response)
+                    raise
+                if response.content.is_eof():  # the whole body came with the head, as usual
+                    content = await response.read()
+                else:
+                    watch = _BodyWatch(response, timeout)
+                    try:
+                        content = await response.read()
+                    finally:
+                        watch.cancel()
+            return read_answer(response.status, reason, answer_headers, content)
         except Exception as exc:  # noqa: BLE001 - every library error becomes ours, below
             error = transport_error(kind_of(exc, _KINDS), exc, method, url, timeout)
-        else:
-            return answer
         # Raised here, outside the except block, so it carries no __context__ either:
         # aiohttp's exceptions hold the request_info, and its headers the token.
         raise error from None
-
-    async def _exchange(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes | None,
-        timeout: float,
-    ) -> Answer:
-        check_request(url, headers)
-        session = self._session or self._open()
-        options: dict[str, Any] = {
-            "headers": headers,
-            "data": body,
-            "timeout": self._timeout(timeout),
-            "allow_redirects": False,
-            "proxy": self._proxy,
-        }
-        # encoded=True: the path is already percent-encoded and must reach the server
-        # exactly so (yarl would otherwise re-quote it).
-        async with session.request(method, URL(url, encoded=True), **options) as response:
-            reason = response.reason or ""
-            try:
-                headers = read_head(response.status, reason, response.raw_headers)
-            except ProtocolViolation:
-                _discard_connection(response)
-                raise
-            if response.content.is_eof():  # the whole body came with the head, as usual
-                content = await response.read()
-            else:
-                watch = _BodyWatch(response, timeout)
-                try:
-                    content = await response.read()
-                finally:
-                    watch.cancel()
-        return read_answer(response.status, reason, headers, content)
 
     async def aclose(self) -> None:
         """Close the session and its connections."""

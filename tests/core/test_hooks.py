@@ -164,11 +164,22 @@ def test_a_hook_that_is_not_callable_is_refused(make_client, argument):
 
 
 def test_without_hooks_the_send_path_is_the_plain_one(make_client):
-    """A client built without hooks sends through the pipeline's unobserved method."""
-    transport = make_client()._ops.pipeline
-    assert transport._sender == transport._send
+    """Without hooks a request goes straight to the stack; with hooks, through the observer."""
+    from authing_mfa._pipeline import _LoopPart
+
+    sent = object()
+
+    class Stack:
+        def send(self, *request):  # noqa: ARG002 - the request is not looked at
+            return sent
+
+    part = _LoopPart(Stack(), None)
+    plain = make_client()._ops.pipeline
+    assert plain._send(part, "t", "GET", "/p", "https://h/p", None, 1.0) is sent
     hooked = make_client(on_response=print)._ops.pipeline
-    assert hooked._sender == hooked._send_observed
+    observed = hooked._send(part, "t", "GET", "/p", "https://h/p", None, 1.0)
+    assert observed is not sent
+    observed.close()  # never awaited: a coroutine of the observer
 
 
 def test_the_blocking_client_passes_its_hooks_on(api, make_sync_client):
