@@ -5,9 +5,9 @@ from __future__ import annotations
 __all__ = ["MfaClient"]
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import _portal
 from ._operations import Operations
@@ -17,8 +17,12 @@ from ._validation import check_mfa_type
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from ._bulk import HasError
     from ._bulk_rows import ImportOutcome, Outcome, RecordLike, UnbindRecord
     from ._models import MfaStatus, MfaType, TotpAuthenticator
+
+
+O = TypeVar("O", bound="HasError")  # noqa: E741
 
 
 class MfaClient(Configured):
@@ -114,16 +118,7 @@ class MfaClient(Configured):
             InvalidArgumentError: *concurrency* or *rate_limit* is out of range (at once).
             TypeError: (while iterating) an item is not a record.
         """
-        from ._bulk import BulkStream, iterate_blocking  # noqa: PLC0415 - see AsyncMfaClient
-
-        stream = BulkStream(
-            self._current.import_row,
-            records,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            blocking_input=True,
-        )
-        return iterate_blocking(stream)
+        return _run_blocking(self._current.import_row, records, concurrency, rate_limit)
 
     def get_status_many(
         self,
@@ -137,16 +132,7 @@ class MfaClient(Configured):
         See `AsyncMfaClient.get_status_many`; the input is read in a worker thread and the
         iterator closes as `import_totp_many`'s does.
         """
-        from ._bulk import BulkStream, iterate_blocking  # noqa: PLC0415 - see AsyncMfaClient
-
-        stream = BulkStream(
-            self._current.status_row,
-            user_ids,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            blocking_input=True,
-        )
-        return iterate_blocking(stream)
+        return _run_blocking(self._current.status_row, user_ids, concurrency, rate_limit)
 
     def unassociate_mfa_many(
         self,
@@ -161,17 +147,8 @@ class MfaClient(Configured):
         See `AsyncMfaClient.unassociate_mfa_many`; the input is read in a worker thread and
         the iterator closes as `import_totp_many`'s does.
         """
-        from ._bulk import BulkStream, iterate_blocking  # noqa: PLC0415 - see AsyncMfaClient
-
         factor = None if mfa_type is None else check_mfa_type(mfa_type)
-        stream = BulkStream(
-            self._current.unbind_row(factor),
-            records,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            blocking_input=True,
-        )
-        return iterate_blocking(stream)
+        return _run_blocking(self._current.unbind_row(factor), records, concurrency, rate_limit)
 
     def close(self) -> None:
         """Close the connection pool (not a caller-supplied ``http_client``). Idempotent."""
@@ -187,3 +164,21 @@ class MfaClient(Configured):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _run_blocking(
+    work: Callable[[int, object], Awaitable[O]],
+    records: Iterable[object],
+    concurrency: int,
+    rate_limit: float | None,
+) -> Iterator[O]:
+    """Run a bulk call on the shared loop and yield its outcomes to the blocking caller.
+
+    The input is read in a worker thread: a slow database cursor must not stall the loop.
+    """
+    from ._bulk import BulkStream, iterate_blocking  # noqa: PLC0415 - see AsyncMfaClient
+
+    stream = BulkStream(
+        work, records, concurrency=concurrency, rate_limit=rate_limit, blocking_input=True
+    )
+    return iterate_blocking(stream)
