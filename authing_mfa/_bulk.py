@@ -36,7 +36,14 @@ record at all, stops the run the same way.
 
 from __future__ import annotations
 
-__all__ = ["BulkStream", "Gate", "HasError", "check_bulk_options", "iterate_blocking"]
+__all__ = [
+    "STOPS_THE_RUN",
+    "BulkStream",
+    "Gate",
+    "HasError",
+    "check_bulk_options",
+    "iterate_blocking",
+]
 
 import contextlib
 import threading
@@ -73,7 +80,7 @@ O = TypeVar("O", bound=HasError)  # noqa: E741
 
 # Errors no other row can escape: the pool's credentials, or its permissions, were refused.
 # One of them stops the run, instead of every remaining row asking the server again.
-_STOPS_THE_RUN = (AuthenticationError, PermissionDeniedError)
+STOPS_THE_RUN = (AuthenticationError, PermissionDeniedError)
 
 # A worker whose rows need no waiting (all refused before sending) still lets the loop's
 # other tasks run every so many rows.
@@ -367,7 +374,7 @@ class BulkStream(Generic[O]):
                 outcome = _Failure(exc)
                 self._stop(None)
             else:
-                if isinstance(outcome.error, _STOPS_THE_RUN):
+                if isinstance(outcome.error, STOPS_THE_RUN):
                     self._stop(outcome.error)
             await outbox.put(outcome)
             rows += 1

@@ -81,13 +81,10 @@ import anyio
 import attrs
 
 from authing_mfa._async_client import AsyncMfaClient
+from authing_mfa._bulk import STOPS_THE_RUN
 from authing_mfa._bulk_rows import Outcome
-from authing_mfa._errors import (
-    ApiError,
-    AuthenticationError,
-    AuthingMfaError,
-    PermissionDeniedError,
-)
+from authing_mfa._errors import ApiError, AuthenticationError, AuthingMfaError
+from authing_mfa._settings import ENV_SECRET
 
 from ._exit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, cli_message
 from ._intmap import IntMap, id_hash
@@ -98,10 +95,7 @@ from ._row_file import Columns, FileFormatError, Format, Row, RowSource
 if TYPE_CHECKING:
     from authing_mfa._bulk import BulkStream
 
-# Errors no row can escape: every other row would meet them too.
-FATAL = (AuthenticationError, PermissionDeniedError)
 _LISTED, _REACHED = 1, 2  # the states of a line of --only
-_SECRET_ENV = "AUTHING_USERPOOL_SECRET"  # noqa: S105 - a variable's name
 SKIPPED = "skipped"
 DUPLICATE = "duplicate"
 
@@ -339,7 +333,7 @@ class FileRun:
             self.command.done_row(record, outcome.result)
             self._finish(line, self.command.user_id(record), self.command.done, None, None, None)
             return
-        if isinstance(error, FATAL) and self.stopped is None:
+        if isinstance(error, STOPS_THE_RUN) and self.stopped is None:
             self.stopped = error
         self._failed(line, record, error)
 
@@ -579,7 +573,7 @@ async def _send(run: FileRun, client: AsyncMfaClient) -> None:
         try:
             async for outcome in outcomes:
                 run.outcome(outcome)
-        except FATAL as exc:
+        except STOPS_THE_RUN as exc:
             # The bulk engine stops reading rows at the first such outcome (and so does
             # `rows`), reports the rows in flight, then raises it.
             run.stopped = run.stopped or exc
@@ -604,7 +598,7 @@ def _stop_message(run: FileRun) -> str:
 
 def redacted(text: str, secrets: Iterable[str]) -> str:
     """Return *text* without *secrets*, nor the pool secret, should it echo them."""
-    for secret in [os.environ.get(_SECRET_ENV) or "", *secrets]:
+    for secret in [os.environ.get(ENV_SECRET) or "", *secrets]:
         if len(secret) >= 4:  # noqa: PLR2004 - shorter strings would blank out ordinary words
             text = text.replace(secret, "***")
     return text
