@@ -47,7 +47,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from authing_mfa._cli import main
-from authing_mfa.testing import Emulator, run_server
+from authing_mfa.testing import Emulator
 
 FUZZ_EXAMPLES = int(os.environ.get("AUTHING_MFA_FUZZ_EXAMPLES", "1000"))
 HUGE = 70_000
@@ -412,14 +412,9 @@ def check_import(row_file: RowFile, emulator: Emulator) -> None:
 # The tests -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    with run_server(Emulator()) as server, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AUTHING_HOST", server.url)
-        patch.setenv("AUTHING_USERPOOL_ID", server.emulator.user_pool_id)
-        patch.setenv("AUTHING_USERPOOL_SECRET", server.emulator.secret)
-        yield server.emulator
-
+# The tests that run commands for real take the shared `emulator`, served on loopback and named
+# by `authing_env`; each example resets it, so the one a test gets serves all of its examples.
+SHARED_SERVER = HealthCheck.function_scoped_fixture
 
 # Examples hypothesis found, and the cases the harness was written for, kept explicit.
 REGRESSIONS = [
@@ -454,18 +449,16 @@ def test_regressions_dry_run(row_file):
 
 
 @pytest.mark.parametrize("row_file", REGRESSIONS, ids=range(len(REGRESSIONS)))
-def test_regressions_import(row_file, emulator):
+def test_regressions_import(row_file, emulator, authing_env):
     """The kept examples, through a real import."""
     check_import(row_file, emulator)
 
 
 @settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, SHARED_SERVER]
 )
 @given(row_file=ROW_FILES)
-def test_an_import_journals_every_line_once_and_leaks_nothing(row_file, emulator):
+def test_an_import_journals_every_line_once_and_leaks_nothing(row_file, emulator, authing_env):
     """A real import of any file: one journal line per row, failures listed, no key anywhere."""
     check_import(row_file, emulator)
 
@@ -537,9 +530,9 @@ STDIN = st.one_of(
 ONE_USER_IDS = st.one_of(st.just("u1"), HOSTILE_ID)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[SHARED_SERVER])
 @given(stdin=STDIN, user_id=ONE_USER_IDS)
-def test_the_one_user_import_survives_any_standard_input(stdin, user_id, emulator):
+def test_the_one_user_import_survives_any_standard_input(stdin, user_id, emulator, authing_env):
     """import-totp USER_ID with any bytes on stdin: exit 0, 1 or 2, and the key never shown."""
     check_one_user(stdin, user_id, emulator)
 
@@ -806,7 +799,7 @@ def test_id_regressions_dry_run(id_file, command):
 
 
 @pytest.mark.parametrize("id_file", ID_REGRESSIONS, ids=range(len(ID_REGRESSIONS)))
-def test_id_regressions_for_real(id_file, emulator):
+def test_id_regressions_for_real(id_file, emulator, authing_env):
     """The kept files of ids, through a real audit and a real unbind."""
     check_status_run(id_file, emulator)
     check_unbind_run(id_file, emulator)
@@ -819,17 +812,21 @@ def test_a_dry_run_of_any_file_of_ids_accounts_for_every_line(id_file, command):
     check_ids_dry_run(id_file, command)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, SHARED_SERVER]
+)
 @given(id_file=ID_FILES)
-def test_an_audit_of_any_file_of_ids_reports_every_line(id_file, emulator):
+def test_an_audit_of_any_file_of_ids_reports_every_line(id_file, emulator, authing_env):
     """status --from for real: the report and the invalid lines account for every line."""
     check_status_run(id_file, emulator)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, SHARED_SERVER]
+)
 @given(id_file=ID_FILES)
 def test_an_unbind_of_any_file_of_ids_journals_every_line_and_touches_only_its_ids(
-    id_file, emulator
+    id_file, emulator, authing_env
 ):
     """unbind --from --yes for real: one journal line a line, no request for another id."""
     check_unbind_run(id_file, emulator)
@@ -839,7 +836,7 @@ def test_an_unbind_of_any_file_of_ids_journals_every_line_and_touches_only_its_i
 @settings(
     max_examples=FUZZ_EXAMPLES,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow, SHARED_SERVER],
 )
 @given(
     case=st.one_of(
@@ -852,7 +849,7 @@ def test_an_unbind_of_any_file_of_ids_journals_every_line_and_touches_only_its_i
         st.tuples(st.just("unbind"), ID_FILES),
     )
 )
-def test_fuzz_large_budget(case, emulator):
+def test_fuzz_large_budget(case, emulator, authing_env):
     """Every property of this module, with a large budget."""
     what, *args = case
     if what == "dry run":
