@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support.clients import client_options
 
 from authing_mfa import AsyncMfaClient, AuthenticationError, MfaClient, PermissionDeniedError
 
@@ -14,17 +15,6 @@ def rows(emulator, count):
     return ((user_id, KEY) for user_id in user_ids)
 
 
-def options(server, emulator, **overrides):
-    return {
-        "host": server.url,
-        "user_pool_id": emulator.user_pool_id,
-        "secret": emulator.secret,
-        "wait_initial": 0,
-        "wait_max": 0,
-        **overrides,
-    }
-
-
 @pytest.mark.asyncio
 async def test_a_refused_secret_stops_an_async_run_after_the_rows_in_flight(server, emulator):
     """2 000 rows with a wrong secret: a few token requests, the rows in flight, the error."""
@@ -32,7 +22,7 @@ async def test_a_refused_secret_stops_an_async_run_after_the_rows_in_flight(serv
 
     async def run() -> None:
         async with (
-            AsyncMfaClient(**options(server, emulator, secret="wrong")) as mfa,
+            AsyncMfaClient(**client_options(server, secret="wrong")) as mfa,
             mfa.import_totp_many(rows(emulator, 2000), concurrency=8) as stream,
         ):
             async for outcome in stream:
@@ -50,7 +40,7 @@ def test_a_refused_secret_stops_a_blocking_run_too(server, emulator):
     """MfaClient's iterator raises the same error after the same few outcomes."""
     outcomes: list = []
     with (
-        MfaClient(**options(server, emulator, secret="wrong")) as mfa,
+        MfaClient(**client_options(server, secret="wrong")) as mfa,
         pytest.raises(AuthenticationError),
     ):
         outcomes.extend(mfa.import_totp_many(rows(emulator, 500), concurrency=4))
@@ -66,7 +56,7 @@ async def test_a_permission_refusal_stops_the_run(server, emulator):
 
     async def run() -> None:
         async with (
-            AsyncMfaClient(**options(server, emulator)) as mfa,
+            AsyncMfaClient(**client_options(server)) as mfa,
             mfa.import_totp_many(rows(emulator, 300), concurrency=4) as stream,
         ):
             async for outcome in stream:
@@ -84,7 +74,7 @@ async def test_an_unknown_user_does_not_stop_the_run(server, emulator):
     """A row's own error (no such user) is reported and the others carry on."""
     records = [("nobody", KEY), *rows(emulator, 5)]
     async with (
-        AsyncMfaClient(**options(server, emulator)) as mfa,
+        AsyncMfaClient(**client_options(server)) as mfa,
         mfa.import_totp_many(records, concurrency=2) as stream,
     ):
         outcomes = [outcome async for outcome in stream]
