@@ -15,21 +15,23 @@ def rows(emulator, count):
     return ((user_id, KEY) for user_id in user_ids)
 
 
+async def import_into(outcomes: list, options: dict, records, *, concurrency: int) -> None:
+    """Run an async bulk import of *records*, keeping each outcome in *outcomes* as it comes."""
+    async with (
+        AsyncMfaClient(**options) as mfa,
+        mfa.import_totp_many(records, concurrency=concurrency) as stream,
+    ):
+        async for outcome in stream:
+            outcomes.append(outcome)  # noqa: PERF401 - kept up to the error
+
+
 @pytest.mark.asyncio
 async def test_a_refused_secret_stops_an_async_run_after_the_rows_in_flight(server, emulator):
     """2 000 rows with a wrong secret: a few token requests, the rows in flight, the error."""
     outcomes: list = []
-
-    async def run() -> None:
-        async with (
-            AsyncMfaClient(**client_options(server, secret="wrong")) as mfa,
-            mfa.import_totp_many(rows(emulator, 2000), concurrency=8) as stream,
-        ):
-            async for outcome in stream:
-                outcomes.append(outcome)  # noqa: PERF401 - kept up to the error
-
+    options = client_options(server, secret="wrong")
     with pytest.raises(AuthenticationError):
-        await run()
+        await import_into(outcomes, options, rows(emulator, 2000), concurrency=8)
     assert 1 <= len(outcomes) <= 8
     assert all(isinstance(outcome.error, AuthenticationError) for outcome in outcomes)
     assert emulator.token_requests <= 8  # at most one per row in flight, not one per row
@@ -53,17 +55,8 @@ async def test_a_permission_refusal_stops_the_run(server, emulator):
     """HTTP 403 (code 1001) on a row means the pool may not import: the run stops there."""
     emulator.add_fault(path="/api/v2/mfa/totp/import", status=403, times=None)
     outcomes: list = []
-
-    async def run() -> None:
-        async with (
-            AsyncMfaClient(**client_options(server)) as mfa,
-            mfa.import_totp_many(rows(emulator, 300), concurrency=4) as stream,
-        ):
-            async for outcome in stream:
-                outcomes.append(outcome)  # noqa: PERF401 - kept up to the error
-
     with pytest.raises(PermissionDeniedError):
-        await run()
+        await import_into(outcomes, client_options(server), rows(emulator, 300), concurrency=4)
     assert 1 <= len(outcomes) <= 4
     imports = [r for r in emulator.requests() if r["path"] == "/api/v2/mfa/totp/import"]
     assert len(imports) <= 4
@@ -73,9 +66,6 @@ async def test_a_permission_refusal_stops_the_run(server, emulator):
 async def test_an_unknown_user_does_not_stop_the_run(server, emulator):
     """A row's own error (no such user) is reported and the others carry on."""
     records = [("nobody", KEY), *rows(emulator, 5)]
-    async with (
-        AsyncMfaClient(**client_options(server)) as mfa,
-        mfa.import_totp_many(records, concurrency=2) as stream,
-    ):
-        outcomes = [outcome async for outcome in stream]
+    outcomes: list = []
+    await import_into(outcomes, client_options(server), records, concurrency=2)
     assert sorted(outcome.ok for outcome in outcomes) == [False] + [True] * 5
