@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from authing_mfa._cli import main
-from authing_mfa.testing import Emulator, run_server
 
 ROWS = 200
 CONCURRENCY = 4
@@ -18,19 +17,9 @@ WRONG_SECRET = "wrong-pool-secret-5f0c2e9b7d"
 IMPORT_PATH = "/api/v2/mfa/totp/import"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with run_server(Emulator()) as running:
-        yield running
-
-
 @pytest.fixture
-def emulator(server, monkeypatch):
-    server.emulator.reset()
-    monkeypatch.setenv("AUTHING_HOST", server.url)
-    monkeypatch.setenv("AUTHING_USERPOOL_ID", server.emulator.user_pool_id)
-    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", server.emulator.secret)
-    return server.emulator
+def users() -> list[str]:
+    return []
 
 
 @pytest.fixture
@@ -54,7 +43,7 @@ def _import(tmp_path, *extra) -> list[str]:
 
 
 def test_refused_credentials_stop_the_run_and_resume_imports_every_row_once(
-    emulator, keys, tmp_path, monkeypatch, capsys
+    emulator, authing_env, keys, tmp_path, monkeypatch, capsys
 ):
     """Exit 2 after at most CONCURRENCY token requests; --resume then imports each row once."""
     monkeypatch.setenv("AUTHING_USERPOOL_SECRET", WRONG_SECRET)
@@ -91,7 +80,7 @@ def test_refused_credentials_stop_the_run_and_resume_imports_every_row_once(
         assert emulator.user(user)["totp"]["secret"] == key
 
 
-def test_a_permission_refused_stops_the_run_too(emulator, keys, tmp_path, capsys):
+def test_a_permission_refused_stops_the_run_too(emulator, authing_env, keys, tmp_path, capsys):
     """A 403 on the import (the pool may not use the API) stops the run with exit 2."""
     emulator.add_fault(path=IMPORT_PATH, status=403, times=None)
     assert main(_import(tmp_path, "--quiet")) == 2
@@ -103,7 +92,7 @@ def test_a_permission_refused_stops_the_run_too(emulator, keys, tmp_path, capsys
 
 
 def test_a_stopped_only_run_keeps_the_rows_it_did_not_reach(
-    emulator, keys, tmp_path, monkeypatch, capsys
+    emulator, authing_env, keys, tmp_path, monkeypatch, capsys
 ):
     """--only FAILURES stopped early rewrites FAILURES with the listed rows not yet reached."""
     failures = tmp_path / "users.csv.failures.jsonl"

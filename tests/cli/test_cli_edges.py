@@ -14,7 +14,6 @@ import pytest
 
 import authing_mfa
 from authing_mfa._cli import main
-from authing_mfa.testing import Emulator, run_server
 
 KEYS = [
     "JBSWY3DPEHPK3PXPKRSXG5CTMVRXEZLU",
@@ -24,22 +23,9 @@ KEYS = [
 IMPORT_PATH = "/api/v2/mfa/totp/import"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with run_server(Emulator()) as running:
-        yield running
-
-
 @pytest.fixture
-def emulator(server, monkeypatch):
-    server.emulator.reset()
-    server.emulator.add_users(["u0", "u1"])
-    monkeypatch.setenv("AUTHING_HOST", server.url)
-    monkeypatch.setenv("AUTHING_USERPOOL_ID", server.emulator.user_pool_id)
-    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", server.emulator.secret)
-    for name in ("AUTHING_TOTP_SECRET", "AUTHING_TOTP_RECOVERY_CODE"):
-        monkeypatch.delenv(name, raising=False)
-    return server.emulator
+def users() -> list[str]:
+    return ["u0", "u1"]
 
 
 @pytest.fixture
@@ -73,7 +59,7 @@ def _run(args, capsys) -> tuple[int, str, str]:
 # --only
 
 
-def test_only_after_a_failed_run_works_as_the_readme_says(emulator, users_csv, capsys):
+def test_only_after_a_failed_run_works_as_the_readme_says(emulator, authing_env, users_csv, capsys):
     """``--only users.csv.failures.jsonl --from users.csv`` retries the failures, no --resume."""
     failures = users_csv.with_name("users.csv.failures.jsonl")
     assert main(["import-totp", "--from", str(users_csv), "--quiet"]) == 1
@@ -89,7 +75,7 @@ def test_only_after_a_failed_run_works_as_the_readme_says(emulator, users_csv, c
     assert sorted(imported) == [2, 3, 3, 4]  # line 3: failed once, then imported
 
 
-def test_only_skips_rows_the_journal_shows_imported(emulator, users_csv, tmp_path):
+def test_only_skips_rows_the_journal_shows_imported(emulator, authing_env, users_csv, tmp_path):
     """--only implies --resume: a listed row already imported is not sent again."""
     assert main(["import-totp", "--from", str(users_csv), "--quiet"]) == 1
     listed = tmp_path / "listed.jsonl"
@@ -101,7 +87,7 @@ def test_only_skips_rows_the_journal_shows_imported(emulator, users_csv, tmp_pat
 
 
 def test_only_on_a_file_that_is_not_json_lines_exits_2_naming_it_and_the_line(
-    emulator, users_csv, capsys
+    emulator, authing_env, users_csv, capsys
 ):
     """Handing --only the CSV itself is a usage error, not an empty import that succeeds."""
     code, _, err = _run(["import-totp", "--from", str(users_csv), "--only", str(users_csv)], capsys)
@@ -110,7 +96,7 @@ def test_only_on_a_file_that_is_not_json_lines_exits_2_naming_it_and_the_line(
     assert _imported_ids(emulator) == []
 
 
-def test_only_lets_a_last_line_cut_short_by_a_kill_pass(emulator, users_csv, tmp_path):
+def test_only_lets_a_last_line_cut_short_by_a_kill_pass(emulator, authing_env, users_csv, tmp_path):
     """A failures file whose last line a kill cut short still lists its complete lines."""
     listed = tmp_path / "listed.jsonl"
     listed.write_text('{"line": 2, "userId": "u0"}\n{"line": 4, "us')
@@ -118,7 +104,9 @@ def test_only_lets_a_last_line_cut_short_by_a_kill_pass(emulator, users_csv, tmp
     assert _imported_ids(emulator) == ["u0"]
 
 
-def test_only_reports_a_listed_line_the_file_has_no_row_on(emulator, users_csv, tmp_path, capsys):
+def test_only_reports_a_listed_line_the_file_has_no_row_on(
+    emulator, authing_env, users_csv, tmp_path, capsys
+):
     """A listed line past the end of the file is an invalid row, not silently dropped."""
     listed = tmp_path / "listed.jsonl"
     listed.write_text('{"line": 2}\n{"line": 99}\n')
@@ -167,7 +155,7 @@ def test_dev_stdin_under_a_real_pipe(tmp_path):
     assert b"would import 1, failed 0" in done.stdout
 
 
-def test_dash_reads_standard_input(emulator, monkeypatch, tmp_path):
+def test_dash_reads_standard_input(emulator, authing_env, monkeypatch, tmp_path):
     """``--from -`` with ``--journal`` imports the rows piped in; failures sit by the journal."""
     _stdin(monkeypatch, f"userId,secret\nu0,{KEYS[0]}\nlate,{KEYS[1]}\n".encode())
     journal = tmp_path / "run.jsonl"
@@ -187,7 +175,9 @@ def test_dash_needs_a_journal_unless_a_dry_run(monkeypatch, capsys):
     assert _run(["import-totp", "--from", "-", "--dry-run"], capsys)[0] == 0
 
 
-def test_resume_with_standard_input_skips_what_the_journal_shows(emulator, monkeypatch, tmp_path):
+def test_resume_with_standard_input_skips_what_the_journal_shows(
+    emulator, authing_env, monkeypatch, tmp_path
+):
     """--resume with stdin takes the same rows piped again and sends only those not imported."""
     rows = f"userId,secret\nu0,{KEYS[0]}\nlate,{KEYS[1]}\n".encode()
     journal = tmp_path / "run.jsonl"
@@ -234,7 +224,9 @@ def test_a_directory_says_it_is_a_directory(tmp_path, capsys):
         (["--failures", "{tmp}/users.csv.journal.jsonl"], "the journal and the failures file"),
     ],
 )
-def test_every_file_error_names_its_path(emulator, users_csv, tmp_path, capsys, extra, said):
+def test_every_file_error_names_its_path(
+    emulator, authing_env, users_csv, tmp_path, capsys, extra, said
+):
     """A journal, failures or --only file that cannot be used exits 2 naming it; nothing is sent."""
     before = users_csv.read_bytes()
     args = [arg.format(tmp=tmp_path) for arg in extra]
@@ -255,7 +247,9 @@ def test_a_missing_file_names_its_path(tmp_path, capsys):
 # The one-user command speaks of its own options
 
 
-def test_a_bad_key_for_one_user_speaks_of_the_command_not_python(emulator, monkeypatch, capsys):
+def test_a_bad_key_for_one_user_speaks_of_the_command_not_python(
+    emulator, authing_env, monkeypatch, capsys
+):
     """import-totp USER_ID with a key that is not base32 names the key, not validate_secret."""
     _stdin(monkeypatch, b"not-base32!\n")
     code, _, err = _run(["import-totp", "u0"], capsys)
@@ -265,7 +259,7 @@ def test_a_bad_key_for_one_user_speaks_of_the_command_not_python(emulator, monke
     assert "not-base32" not in err
 
 
-def test_an_empty_user_id_is_named_as_the_argument(emulator, monkeypatch, capsys):
+def test_an_empty_user_id_is_named_as_the_argument(emulator, authing_env, monkeypatch, capsys):
     """USER_ID, not user_id, in every one-user command's message."""
     _stdin(monkeypatch, KEYS[0].encode())
     for args in (["import-totp", ""], ["status", ""], ["unbind", "", "--type", "otp"]):
@@ -274,7 +268,7 @@ def test_an_empty_user_id_is_named_as_the_argument(emulator, monkeypatch, capsys
         assert "USER_ID must not be empty" in err
 
 
-def test_one_user_stdin_that_is_not_utf8_exits_2(emulator, monkeypatch, capsys):
+def test_one_user_stdin_that_is_not_utf8_exits_2(emulator, authing_env, monkeypatch, capsys):
     """A key piped in a non-UTF-8 encoding is a usage error, not a UnicodeDecodeError."""
     _stdin(monkeypatch, b"\xffJBSWY3DP\n")
     code, _, err = _run(["import-totp", "u0"], capsys)
@@ -282,7 +276,7 @@ def test_one_user_stdin_that_is_not_utf8_exits_2(emulator, monkeypatch, capsys):
     assert "not UTF-8" in err
 
 
-def test_file_options_with_one_user_are_refused(emulator, monkeypatch, capsys):
+def test_file_options_with_one_user_are_refused(emulator, authing_env, monkeypatch, capsys):
     """--resume and friends apply to --from only: with USER_ID they are a usage error."""
     _stdin(monkeypatch, KEYS[0].encode())
     code, _, err = _run(["import-totp", "u0", "--resume", "--dry-run"], capsys)

@@ -47,7 +47,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from authing_mfa._cli import main
-from authing_mfa.testing import Emulator, run_server
+from authing_mfa.testing import Emulator
 
 FUZZ_EXAMPLES = int(os.environ.get("AUTHING_MFA_FUZZ_EXAMPLES", "1000"))
 HUGE = 70_000
@@ -176,20 +176,26 @@ def _split(draw, text: str) -> list[str]:
 
 
 ROW_KINDS = ["good"] * 5 + ["hostile", "blank", "random", "huge", "duplicate", "odd", "multiline"]
+HEADERS = st.sampled_from(["ok"] * 8 + ["spaced", "missing", "none", "quoted"])
+
+
+def _header_lines(header: str, names: list[str]) -> list[str | bytes]:
+    """The CSV header line naming *names*, as *header* says: spaced, quoted, none, or plain."""
+    return {
+        "spaced": [",".join(f" {n} " for n in names)],
+        "quoted": [",".join(f'"{n}"' for n in names)],
+        "none": [],
+    }.get(header, [",".join(names)])
 
 
 @st.composite
 def csv_files(draw) -> RowFile:
     secrets = Secrets(draw(st.integers(0, 2**32)))
     names = [n for n in draw(st.permutations(COLUMNS)) if n in COLUMNS[:2] or draw(st.booleans())]
-    header = draw(st.sampled_from(["ok"] * 8 + ["spaced", "missing", "none", "quoted"]))
+    header = draw(HEADERS)
     if header == "missing":
         names = [n for n in names if n != "secret"]
-    lines: list[str | bytes] = {
-        "spaced": [",".join(f" {n} " for n in names)],
-        "quoted": [",".join(f'"{n}"' for n in names)],
-        "none": [],
-    }.get(header, [",".join(names)])
+    lines = _header_lines(header, names)
     users: list[str] = []
     seen: list[str] = []
     for kind in draw(st.lists(st.sampled_from(ROW_KINDS), max_size=12)):
@@ -296,7 +302,7 @@ def _blank(raw: bytes, extra: str) -> bool:
         return False
 
 
-def _usable_header(raw: bytes, required: set[str] = frozenset({"userId", "secret"})) -> bool:
+def _usable_header(raw: bytes, required: set[str]) -> bool:
     if len(raw) > CHUNK:
         return False
     try:
@@ -307,18 +313,23 @@ def _usable_header(raw: bytes, required: set[str] = frozenset({"userId", "secret
     return required <= names
 
 
-def expected(row_file: RowFile) -> Expected:
-    data = row_file.data
+def _expected(data: bytes, shape: str, required: set[str]) -> Expected:
+    """What *data* holds read as *shape*: ``csv`` with the *required* columns, or a row a line."""
     if data.startswith(WIDE_BOMS) or b"\x00" in data[:4096]:
         return Expected(unreadable=True, rows=frozenset())
     lines = list(enumerate(data.removeprefix(b"\xef\xbb\xbf").splitlines(), 1))
-    if row_file.suffix == ".jsonl":
+    if shape != "csv":
         rows = frozenset(n for n, raw in lines if not _blank(raw, ""))
         return Expected(unreadable=False, rows=rows)
     content = [(n, raw) for n, raw in lines if not _blank(raw, ",")]
-    if not content or not _usable_header(content[0][1]):
+    if not content or not _usable_header(content[0][1], required):
         return Expected(unreadable=True, rows=frozenset())
     return Expected(unreadable=False, rows=frozenset(n for n, _ in content[1:]))
+
+
+def expected(row_file: RowFile) -> Expected:
+    shape = "jsonl" if row_file.suffix == ".jsonl" else "csv"
+    return _expected(row_file.data, shape, {"userId", "secret"})
 
 
 # Running the command -------------------------------------------------------------------------
@@ -364,16 +375,24 @@ def check_dry_run(row_file: RowFile) -> None:
         ran = _run(["import-totp", "--from", str(source), "--dry-run"])
     _assert_sane(ran)
     _assert_nothing_leaks(row_file, ran.out, ran.err)
-    reported = [int(n) for n in REPORT.findall(ran.out)]
+    _assert_every_line_counted(ran, want, ran.out, SUMMARY, str(source))
+
+
+def _assert_every_line_counted(
+    ran: Ran, want: Expected, notes: str, summary: re.Pattern[str], name: str
+) -> None:
+    """A dry run's *notes*: a *summary* whose counts add up to the file's rows, each failed row
+    reported once by its line; or, for a file that cannot be read as rows, exit 2 naming it."""
+    reported = [int(n) for n in REPORT.findall(notes)]
     if want.unreadable:
         assert ran.code == 2, ran
-        assert str(source) in ran.err
+        assert name in ran.err
         assert reported == []
         return
-    summary = SUMMARY.search(ran.out)
-    assert summary is not None, ran
-    would, failed = int(summary[1]), int(summary[2])
-    assert would + failed == len(want.rows)
+    found = summary.search(notes)
+    assert found is not None, ran
+    would, failed, *repeated = (int(n or 0) for n in found.groups())
+    assert would + failed + sum(repeated) == len(want.rows), ran
     assert len(reported) == failed
     assert set(reported) <= want.rows
     assert len(set(reported)) == len(reported)
@@ -412,14 +431,9 @@ def check_import(row_file: RowFile, emulator: Emulator) -> None:
 # The tests -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def emulator():
-    with run_server(Emulator()) as server, pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AUTHING_HOST", server.url)
-        patch.setenv("AUTHING_USERPOOL_ID", server.emulator.user_pool_id)
-        patch.setenv("AUTHING_USERPOOL_SECRET", server.emulator.secret)
-        yield server.emulator
-
+# The tests that run commands for real take the shared `emulator`, served on loopback and named
+# by `authing_env`; each example resets it, so the one a test gets serves all of its examples.
+SHARED_SERVER = HealthCheck.function_scoped_fixture
 
 # Examples hypothesis found, and the cases the harness was written for, kept explicit.
 REGRESSIONS = [
@@ -454,18 +468,16 @@ def test_regressions_dry_run(row_file):
 
 
 @pytest.mark.parametrize("row_file", REGRESSIONS, ids=range(len(REGRESSIONS)))
-def test_regressions_import(row_file, emulator):
+def test_regressions_import(row_file, emulator, authing_env):
     """The kept examples, through a real import."""
     check_import(row_file, emulator)
 
 
 @settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, SHARED_SERVER]
 )
 @given(row_file=ROW_FILES)
-def test_an_import_journals_every_line_once_and_leaks_nothing(row_file, emulator):
+def test_an_import_journals_every_line_once_and_leaks_nothing(row_file, emulator, authing_env):
     """A real import of any file: one journal line per row, failures listed, no key anywhere."""
     check_import(row_file, emulator)
 
@@ -537,9 +549,9 @@ STDIN = st.one_of(
 ONE_USER_IDS = st.one_of(st.just("u1"), HOSTILE_ID)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[SHARED_SERVER])
 @given(stdin=STDIN, user_id=ONE_USER_IDS)
-def test_the_one_user_import_survives_any_standard_input(stdin, user_id, emulator):
+def test_the_one_user_import_survives_any_standard_input(stdin, user_id, emulator, authing_env):
     """import-totp USER_ID with any bytes on stdin: exit 0, 1 or 2, and the key never shown."""
     check_one_user(stdin, user_id, emulator)
 
@@ -595,17 +607,10 @@ def _id_line(draw, shape: str, kind: str, names: list[str], user_id: str) -> str
 def _id_header(draw, shape: str) -> tuple[list[str], list[str | bytes]]:
     """The columns of a file of ids, and its header line if it has one."""
     names = [n for n in draw(st.permutations(ID_COLUMNS)) if n == "userId" or draw(st.booleans())]
-    header = draw(st.sampled_from(["ok"] * 8 + ["spaced", "missing", "none", "quoted"]))
+    header = draw(HEADERS)
     if header == "missing":
         names = [n for n in names if n != "userId"] or ["email"]
-    if shape != "csv":
-        return names, []
-    lines: list[str | bytes] = {
-        "spaced": [",".join(f" {n} " for n in names)],
-        "quoted": [",".join(f'"{n}"' for n in names)],
-        "none": [],
-    }.get(header, [",".join(names)])
-    return names, lines
+    return names, _header_lines(header, names) if shape == "csv" else []
 
 
 @st.composite
@@ -651,24 +656,13 @@ def _sniffed(start: bytes) -> str:
 
 def expected_ids(id_file: IdFile) -> Expected:
     data = id_file.data
-    if data.startswith(WIDE_BOMS) or b"\x00" in data[:4096]:
-        return Expected(unreadable=True, rows=frozenset())
-    body = data.removeprefix(b"\xef\xbb\xbf")
     by_name = {".csv": "csv", ".jsonl": "jsonl"}.get(id_file.suffix)
     shape = (
         by_name
         if by_name and not id_file.stdin
         else _sniffed(data[:CHUNK].removeprefix(b"\xef\xbb\xbf"))
     )
-    lines = list(enumerate(body.splitlines(), 1))
-    if shape != "csv":
-        return Expected(
-            unreadable=False, rows=frozenset(n for n, raw in lines if not _blank(raw, ""))
-        )
-    content = [(n, raw) for n, raw in lines if not _blank(raw, ",")]
-    if not content or not _usable_header(content[0][1], {"userId"}):
-        return Expected(unreadable=True, rows=frozenset())
-    return Expected(unreadable=False, rows=frozenset(n for n, _ in content[1:]))
+    return _expected(data, shape, {"userId"})
 
 
 ID_SUMMARY = re.compile(
@@ -698,20 +692,7 @@ def check_ids_dry_run(id_file: IdFile, command: str) -> None:
     _assert_sane(ran)
     assert left == [f"ids{id_file.suffix}"]  # a dry run writes nothing
     notes = ran.err if command == "status" else ran.out
-    reported = [int(n) for n in REPORT.findall(notes)]
-    if want.unreadable:
-        assert ran.code == 2, ran
-        assert name in ran.err
-        assert reported == []
-        return
-    summary = ID_SUMMARY.search(notes)
-    assert summary is not None, ran
-    would, failed, repeated = (int(n or 0) for n in summary.groups())
-    assert would + failed + repeated == len(want.rows), ran
-    assert len(reported) == failed
-    assert set(reported) <= want.rows
-    assert len(set(reported)) == len(reported)
-    assert ran.code == (1 if failed else 0)
+    _assert_every_line_counted(ran, want, notes, ID_SUMMARY, name)
 
 
 def check_status_run(id_file: IdFile, emulator: Emulator) -> None:
@@ -806,7 +787,7 @@ def test_id_regressions_dry_run(id_file, command):
 
 
 @pytest.mark.parametrize("id_file", ID_REGRESSIONS, ids=range(len(ID_REGRESSIONS)))
-def test_id_regressions_for_real(id_file, emulator):
+def test_id_regressions_for_real(id_file, emulator, authing_env):
     """The kept files of ids, through a real audit and a real unbind."""
     check_status_run(id_file, emulator)
     check_unbind_run(id_file, emulator)
@@ -819,17 +800,21 @@ def test_a_dry_run_of_any_file_of_ids_accounts_for_every_line(id_file, command):
     check_ids_dry_run(id_file, command)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, SHARED_SERVER]
+)
 @given(id_file=ID_FILES)
-def test_an_audit_of_any_file_of_ids_reports_every_line(id_file, emulator):
+def test_an_audit_of_any_file_of_ids_reports_every_line(id_file, emulator, authing_env):
     """status --from for real: the report and the invalid lines account for every line."""
     check_status_run(id_file, emulator)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, SHARED_SERVER]
+)
 @given(id_file=ID_FILES)
 def test_an_unbind_of_any_file_of_ids_journals_every_line_and_touches_only_its_ids(
-    id_file, emulator
+    id_file, emulator, authing_env
 ):
     """unbind --from --yes for real: one journal line a line, no request for another id."""
     check_unbind_run(id_file, emulator)
@@ -839,7 +824,7 @@ def test_an_unbind_of_any_file_of_ids_journals_every_line_and_touches_only_its_i
 @settings(
     max_examples=FUZZ_EXAMPLES,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow, SHARED_SERVER],
 )
 @given(
     case=st.one_of(
@@ -852,7 +837,7 @@ def test_an_unbind_of_any_file_of_ids_journals_every_line_and_touches_only_its_i
         st.tuples(st.just("unbind"), ID_FILES),
     )
 )
-def test_fuzz_large_budget(case, emulator):
+def test_fuzz_large_budget(case, emulator, authing_env):
     """Every property of this module, with a large budget."""
     what, *args = case
     if what == "dry run":

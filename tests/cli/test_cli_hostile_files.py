@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from authing_mfa._cli import main
-from authing_mfa.testing import Emulator, run_server
 
 KEYS = [
     "JBSWY3DPEHPK3PXPKRSXG5CTMVRXEZLU",
@@ -22,20 +21,9 @@ KEYS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server():
-    with run_server(Emulator()) as running:
-        yield running
-
-
 @pytest.fixture
-def emulator(server, monkeypatch):
-    server.emulator.reset()
-    server.emulator.add_users(["u1", "u2", "u3", "u4"])
-    monkeypatch.setenv("AUTHING_HOST", server.url)
-    monkeypatch.setenv("AUTHING_USERPOOL_ID", server.emulator.user_pool_id)
-    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", server.emulator.secret)
-    return server.emulator
+def users() -> list[str]:
+    return ["u1", "u2", "u3", "u4"]
 
 
 def _write(tmp_path: Path, data: bytes, name: str = "users.csv") -> Path:
@@ -73,7 +61,7 @@ def _good(n: int) -> bytes:
 
 
 def test_a_line_that_is_not_utf8_is_an_invalid_row_and_the_others_are_imported(
-    emulator, tmp_path, capsys
+    emulator, authing_env, tmp_path, capsys
 ):
     """A stray byte mid-file: that line is invalid; the lines before and after are imported."""
     source = _write(tmp_path, _csv(_good(1), b"u\xff2," + KEYS[1].encode(), _good(3)))
@@ -120,7 +108,7 @@ def test_fields_over_their_length_limits_are_invalid_rows(tmp_path, capsys, row,
     assert reason in reports[2]
 
 
-def test_an_unclosed_quote_reports_every_line_it_swallows(emulator, tmp_path):
+def test_an_unclosed_quote_reports_every_line_it_swallows(emulator, authing_env, tmp_path):
     """Lines inside a quote left open are each an invalid row by number, none merged in silence."""
     source = _write(
         tmp_path,
@@ -264,7 +252,7 @@ def test_json_lines_damage_is_an_invalid_row(tmp_path, capsys, line, reason):
     assert "would import 1, failed 1" in out
 
 
-def test_a_surrogate_user_id_is_journaled_as_valid_json(emulator, tmp_path):
+def test_a_surrogate_user_id_is_journaled_as_valid_json(emulator, authing_env, tmp_path):
     """A user id JSON escapes into a lone surrogate reaches the journal without a crash."""
     bad = b'{"userId": "u\\ud800", "secret": "MFRGGZDF"}'
     source = _write(tmp_path, bad + b"\n", "users.jsonl")

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support.runs import journal_rows
 
 from authing_mfa._cli import main
 from authing_mfa._cli._import_file import ImportOptions, run_import_file
@@ -43,18 +44,6 @@ def _imports(emulator) -> list[dict]:
     return [r for r in emulator.requests() if r["path"] == IMPORT_PATH]
 
 
-def _rows(path: Path) -> list[dict]:
-    rows = []
-    for text in path.read_text().splitlines():
-        try:
-            entry = json.loads(text)
-        except ValueError:
-            continue  # a line a kill cut short
-        if "line" in entry:
-            rows.append(entry)
-    return rows
-
-
 def test_dry_run_sends_no_request(emulator, authing_env, mixed_csv):
     """--dry-run checks every row and leaves the emulator's request journal empty."""
     emulator.clear_requests()
@@ -87,7 +76,7 @@ def test_an_import_journals_every_row_once_and_imports_the_good_ones(
 ):
     """Good rows are imported with their keys; every row has one journal line with its outcome."""
     assert main(["import-totp", "--from", str(mixed_csv), "--quiet"]) == 1
-    rows = _rows(mixed_csv.with_name("users.csv.journal.jsonl"))
+    rows = journal_rows(mixed_csv.with_name("users.csv.journal.jsonl"))
     outcomes = {e["line"]: e["outcome"] for e in rows}
     assert outcomes == {
         2: "imported",
@@ -123,7 +112,7 @@ def test_no_key_or_recovery_code_appears_in_output_journal_or_failures(
 def test_the_failures_file_lists_the_failed_rows_only(emulator, authing_env, mixed_csv):
     """The failures file names each failed or invalid row by line, user id and reason."""
     main(["import-totp", "--from", str(mixed_csv), "--quiet"])
-    failures = _rows(mixed_csv.with_name("users.csv.failures.jsonl"))
+    failures = journal_rows(mixed_csv.with_name("users.csv.failures.jsonl"))
     assert [(e["line"], e["outcome"]) for e in failures] == [(n, "invalid") for n in BAD_ROWS]
 
 
@@ -178,7 +167,7 @@ def test_resume_reads_a_journal_whose_last_line_a_kill_cut_short(emulator, authi
     journal.write_text('{"line": 2, "userId": "u0", "outcome": "imported"}\n{"line": 3, "us')
     assert main(["import-totp", "--from", str(source), "--resume", "--quiet"]) == 0
     assert [r["body"]["userId"] for r in _imports(emulator)] == ["u1"]
-    assert [e["line"] for e in _rows(journal) if e["outcome"] == "imported"] == [2, 3]
+    assert [e["line"] for e in journal_rows(journal) if e["outcome"] == "imported"] == [2, 3]
 
 
 def test_json_lines_input_is_imported(emulator, authing_env, tmp_path):
@@ -189,7 +178,7 @@ def test_json_lines_input_is_imported(emulator, authing_env, tmp_path):
     )
     assert main(["import-totp", "--from", str(source), "--quiet"]) == 1
     assert emulator.user("u0")["totp"]["recoveryCode"] == RECOVERY
-    [bad] = _rows(tmp_path / "users.jsonl.failures.jsonl")
+    [bad] = journal_rows(tmp_path / "users.jsonl.failures.jsonl")
     assert (bad["line"], bad["message"]) == (3, "is not a JSON object")
 
 

@@ -10,29 +10,19 @@ import random
 from pathlib import Path
 
 import pytest
+from support.clients import client_options
 
 from authing_mfa import MfaClient
 from authing_mfa._cli import main
 from authing_mfa._cli._report import FACTORS, HEADER, StatusReport
-from authing_mfa.testing import Emulator, run_server
 
 STATUS_PATH = "/api/v2/users/*/mfa-bound"
 WRONG_SECRET = "wrong-pool-secret-3b1d8e"
 
 
-@pytest.fixture(scope="module")
-def server():
-    with run_server(Emulator()) as running:
-        yield running
-
-
 @pytest.fixture
-def emulator(server, monkeypatch):
-    server.emulator.reset()
-    monkeypatch.setenv("AUTHING_HOST", server.url)
-    monkeypatch.setenv("AUTHING_USERPOOL_ID", server.emulator.user_pool_id)
-    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", server.emulator.secret)
-    return server.emulator
+def users() -> list[str]:
+    return []
 
 
 def _pool(server, count: int, seed: int) -> list[str]:
@@ -41,9 +31,7 @@ def _pool(server, count: int, seed: int) -> list[str]:
     users = [f"user-{n:05d}" for n in range(count)]
     server.emulator.add_users(users)
     bound = [u for u in users if rng.random() < 0.5]
-    with MfaClient(
-        user_pool_id=server.emulator.user_pool_id, secret=server.emulator.secret, host=server.url
-    ) as mfa:
+    with MfaClient(**client_options(server)) as mfa:
         records = [(u, base64.b32encode(rng.randbytes(10)).decode()) for u in bound]
         assert all(outcome.ok for outcome in mfa.import_totp_many(records, concurrency=16))
     server.emulator.clear_requests()
@@ -121,7 +109,7 @@ def _audit(server, tmp_path, capsys, count: int, *, unknown: int) -> None:
 
 
 def test_a_report_of_hundreds_of_users_under_faults_matches_the_pool(
-    server, emulator, tmp_path, capsys
+    server, emulator, authing_env, tmp_path, capsys
 ):
     """Every listed user has one row, its factors the pool's, unknown ids NotFoundError."""
     _audit(server, tmp_path, capsys, 300, unknown=7)
@@ -129,7 +117,7 @@ def test_a_report_of_hundreds_of_users_under_faults_matches_the_pool(
 
 @pytest.mark.slow
 def test_a_report_of_thousands_of_users_under_faults_matches_the_pool(
-    server, emulator, tmp_path, capsys
+    server, emulator, authing_env, tmp_path, capsys
 ):
     """The same audit over 4 000 users and a few unknown ids."""
     _audit(server, tmp_path, capsys, 4000, unknown=25)
@@ -139,9 +127,7 @@ def test_a_report_of_thousands_of_users_under_faults_matches_the_pool(
 def pool(server, emulator):
     """Two users, ``otp`` with OTP bound, ``none`` without."""
     emulator.add_users(["otp", "none"])
-    with MfaClient(
-        host=server.url, user_pool_id=emulator.user_pool_id, secret=emulator.secret
-    ) as mfa:
+    with MfaClient(**client_options(server)) as mfa:
         mfa.import_totp("otp", "JBSWY3DPEHPK3PXP")
     emulator.clear_requests()
     return emulator
@@ -156,7 +142,9 @@ def pool(server, emulator):
         ("ids", "userId,name\notp,O\nnone,N\nghost,G\n"),
     ],
 )
-def test_every_kind_of_id_file_gives_the_same_report(pool, tmp_path, capsys, name, text):
+def test_every_kind_of_id_file_gives_the_same_report(
+    pool, authing_env, tmp_path, capsys, name, text
+):
     """CSV with a userId column, JSON Lines with userId, or one id a line."""
     source = tmp_path / name
     source.write_text(text)
@@ -167,7 +155,7 @@ def test_every_kind_of_id_file_gives_the_same_report(pool, tmp_path, capsys, nam
     assert rows["ghost"]["error"] == "NotFoundError"
 
 
-def test_a_json_lines_report_holds_the_factors_as_an_object(pool, tmp_path, capsys):
+def test_a_json_lines_report_holds_the_factors_as_an_object(pool, authing_env, tmp_path, capsys):
     """--out REPORT.jsonl: one object a user, factors as the server reported them."""
     source = tmp_path / "ids.txt"
     source.write_text("otp\nnone\n")
@@ -190,7 +178,9 @@ def test_a_json_lines_report_holds_the_factors_as_an_object(pool, tmp_path, caps
     assert f"report: {report}" in err
 
 
-def test_json_on_standard_output_and_ids_from_standard_input(pool, monkeypatch, capsys):
+def test_json_on_standard_output_and_ids_from_standard_input(
+    pool, authing_env, monkeypatch, capsys
+):
     """``--from -`` reads the ids piped in; ``--json`` writes JSON Lines on standard output."""
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"otp\n")))
     assert main(["status", "--from", "-", "--json", "--quiet"]) == 0
@@ -198,7 +188,7 @@ def test_json_on_standard_output_and_ids_from_standard_input(pool, monkeypatch, 
     assert json.loads(out)["factors"] == {"FACE": False, "OTP": True}
 
 
-def test_invalid_lines_and_repeated_ids_are_accounted_for(pool, tmp_path, capsys):
+def test_invalid_lines_and_repeated_ids_are_accounted_for(pool, authing_env, tmp_path, capsys):
     """An invalid line is named on stderr and makes exit 1; a repeated id is read once."""
     source = tmp_path / "ids.txt"
     source.write_text("otp\n \u200bx\nnone\notp\n")
@@ -214,7 +204,9 @@ def test_invalid_lines_and_repeated_ids_are_accounted_for(pool, tmp_path, capsys
     assert len([r for r in pool.requests() if r["method"] == "GET"]) == 2
 
 
-def test_a_dry_run_checks_every_id_and_sends_nothing(pool, tmp_path, capsys, monkeypatch):
+def test_a_dry_run_checks_every_id_and_sends_nothing(
+    pool, authing_env, tmp_path, capsys, monkeypatch
+):
     """status --dry-run needs no credentials, writes no report, and counts what it would read."""
     monkeypatch.delenv("AUTHING_USERPOOL_SECRET")
     source = tmp_path / "ids.txt"
@@ -228,7 +220,7 @@ def test_a_dry_run_checks_every_id_and_sends_nothing(pool, tmp_path, capsys, mon
     assert pool.requests() == []
 
 
-def test_all_read_is_exit_0_even_without_any_factor(pool, tmp_path, capsys):
+def test_all_read_is_exit_0_even_without_any_factor(pool, authing_env, tmp_path, capsys):
     """Users without MFA are a finding, not a failure."""
     source = tmp_path / "ids.txt"
     source.write_text("none\n")
@@ -236,7 +228,9 @@ def test_all_read_is_exit_0_even_without_any_factor(pool, tmp_path, capsys):
     assert "0 with OTP, 0 with FACE, 1 with no factor bound" in capsys.readouterr().err
 
 
-def test_refused_credentials_stop_the_audit_with_exit_2(pool, tmp_path, capsys, monkeypatch):
+def test_refused_credentials_stop_the_audit_with_exit_2(
+    pool, authing_env, tmp_path, capsys, monkeypatch
+):
     """A wrong pool secret stops the run at once, says what to check, and never prints it."""
     monkeypatch.setenv("AUTHING_USERPOOL_SECRET", WRONG_SECRET)
     source = tmp_path / "ids.txt"
@@ -267,7 +261,7 @@ def test_refused_credentials_stop_the_audit_with_exit_2(pool, tmp_path, capsys, 
         (["status", "--from", "{tmp}/ids.csv"], "must name the column userId"),
     ],
 )
-def test_usage_errors_exit_2_and_send_nothing(pool, tmp_path, capsys, args, said):
+def test_usage_errors_exit_2_and_send_nothing(pool, authing_env, tmp_path, capsys, args, said):
     """Each misuse is one line naming what was wrong."""
     (tmp_path / "ids.txt").write_text("otp\n")
     (tmp_path / "ids.csv").write_text("otp\nnone\n")
@@ -288,7 +282,7 @@ def test_a_csv_without_a_header_suggests_one_id_a_line(tmp_path, capsys):
     assert "would read 2, failed 0" in capsys.readouterr().err
 
 
-def test_the_one_user_form_still_prints_its_factors(pool, capsys):
+def test_the_one_user_form_still_prints_its_factors(pool, authing_env, capsys):
     """``status USER_ID`` is unchanged."""
     assert main(["status", "otp", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {

@@ -14,12 +14,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from support.clients import client_options
 
 from authing_mfa import MfaClient
 from authing_mfa._cli import main
 from authing_mfa._cli._file_run import FileOptions
 from authing_mfa._cli._unbind_file import run_unbind_file
-from authing_mfa.testing import Emulator, run_server
 
 KEY = "JBSWY3DPEHPK3PXP"
 LISTED = ["u1", "u2", "u3"]
@@ -33,26 +33,17 @@ class Terminal(io.StringIO):
         return True
 
 
-@pytest.fixture(scope="module")
-def server():
-    with run_server(Emulator()) as running:
-        yield running
+@pytest.fixture
+def users() -> list[str]:
+    return LISTED + BYSTANDERS
 
 
 @pytest.fixture
-def emulator(server, monkeypatch):
+def emulator(emulator):
     """LISTED and BYSTANDERS all have OTP bound; ``ghost`` does not exist."""
-    emulator = server.emulator
-    emulator.reset()
-    emulator.add_users(LISTED + BYSTANDERS)
-    with MfaClient(
-        host=server.url, user_pool_id=emulator.user_pool_id, secret=emulator.secret
-    ) as mfa:
+    with MfaClient(**client_options(emulator)) as mfa:
         assert all(o.ok for o in mfa.import_totp_many((u, KEY) for u in LISTED + BYSTANDERS))
     emulator.clear_requests()
-    monkeypatch.setenv("AUTHING_HOST", server.url)
-    monkeypatch.setenv("AUTHING_USERPOOL_ID", emulator.user_pool_id)
-    monkeypatch.setenv("AUTHING_USERPOOL_SECRET", emulator.secret)
     return emulator
 
 
@@ -85,7 +76,7 @@ def _run(args, capsys, stdin: io.StringIO | None = None, monkeypatch=None) -> tu
     return code, captured.out, captured.err
 
 
-def test_yes_unbinds_every_listed_user_and_nobody_else(emulator, ids, capsys):
+def test_yes_unbinds_every_listed_user_and_nobody_else(emulator, authing_env, ids, capsys):
     """--yes: OTP off u1..u3, the unknown id reported, the bystanders untouched."""
     code, out, _ = _run(["unbind", "--from", str(ids), "--type", "otp", "--yes"], capsys)
     assert code == 1
@@ -105,7 +96,7 @@ def test_yes_unbinds_every_listed_user_and_nobody_else(emulator, ids, capsys):
     assert [(r["line"], r["userId"]) for r in _rows(failures)] == [(3, "ghost")]
 
 
-def test_resume_sends_only_the_rows_not_yet_unbound(emulator, ids, capsys):
+def test_resume_sends_only_the_rows_not_yet_unbound(emulator, authing_env, ids, capsys):
     """After ghost is created, --resume unbinds it alone and exits 0."""
     assert _run(["unbind", "--from", str(ids), "--type", "otp", "--yes"], capsys)[0] == 1
     emulator.add_users(["ghost"])
@@ -117,7 +108,7 @@ def test_resume_sends_only_the_rows_not_yet_unbound(emulator, ids, capsys):
     assert "unbound OTP from 1, failed 0, skipped 3 (already unbound)" in out
 
 
-def test_only_retries_the_failures_file(emulator, ids, capsys):
+def test_only_retries_the_failures_file(emulator, authing_env, ids, capsys):
     """--only FAILURES runs the listed rows alone, as for import-totp."""
     assert _run(["unbind", "--from", str(ids), "--type", "otp", "--yes"], capsys)[0] == 1
     emulator.add_users(["ghost"])
@@ -128,7 +119,9 @@ def test_only_retries_the_failures_file(emulator, ids, capsys):
     assert _unbound(emulator) == ["ghost"]
 
 
-def test_a_journal_of_another_factor_or_command_is_not_resumed(emulator, ids, tmp_path, capsys):
+def test_a_journal_of_another_factor_or_command_is_not_resumed(
+    emulator, authing_env, ids, tmp_path, capsys
+):
     """--resume with an OTP unbind's journal for --type FACE, or an import's, exits 2."""
     assert _run(["unbind", "--from", str(ids), "--type", "otp", "--yes"], capsys)[0] == 1
     journal = ids.with_name("leaked.txt.unbind-otp.journal.jsonl")
@@ -147,7 +140,9 @@ def test_a_journal_of_another_factor_or_command_is_not_resumed(emulator, ids, tm
     assert _unbound(emulator) == []
 
 
-def test_the_dry_run_checks_every_row_and_sends_nothing(emulator, tmp_path, capsys, monkeypatch):
+def test_the_dry_run_checks_every_row_and_sends_nothing(
+    emulator, authing_env, tmp_path, capsys, monkeypatch
+):
     """--dry-run needs neither --yes nor credentials nor a terminal."""
     monkeypatch.delenv("AUTHING_USERPOOL_SECRET")
     source = tmp_path / "ids.csv"
@@ -167,7 +162,7 @@ def test_the_dry_run_checks_every_row_and_sends_nothing(emulator, tmp_path, caps
 
 
 def test_without_a_terminal_and_without_yes_it_refuses_with_exit_2(
-    emulator, ids, capsys, monkeypatch
+    emulator, authing_env, ids, capsys, monkeypatch
 ):
     """Off a terminal it cannot ask: exit 2, saying to pass --yes; nothing sent."""
     code, _, err = _run(
@@ -181,7 +176,7 @@ def test_without_a_terminal_and_without_yes_it_refuses_with_exit_2(
 
 @pytest.mark.parametrize("reply", ["y\n", "yes\n", "YES\n", " Y \n"])
 def test_on_a_terminal_it_counts_asks_and_goes_on_when_told(
-    emulator, ids, capsys, monkeypatch, reply
+    emulator, authing_env, ids, capsys, monkeypatch, reply
 ):
     """The question names the factor, the count and the file; yes unbinds."""
     code, _, err = _run(
@@ -196,7 +191,9 @@ def test_on_a_terminal_it_counts_asks_and_goes_on_when_told(
 
 
 @pytest.mark.parametrize("reply", ["n\n", "\n", "", "yes please\n", "ja\n"])
-def test_on_a_terminal_anything_but_yes_sends_nothing(emulator, ids, capsys, monkeypatch, reply):
+def test_on_a_terminal_anything_but_yes_sends_nothing(
+    emulator, authing_env, ids, capsys, monkeypatch, reply
+):
     """No, an empty line, end of input: exit 1, nothing sent, no journal."""
     code, _, err = _run(
         ["unbind", "--from", str(ids), "--type", "otp"], capsys, Terminal(reply), monkeypatch
@@ -207,7 +204,7 @@ def test_on_a_terminal_anything_but_yes_sends_nothing(emulator, ids, capsys, mon
     assert not ids.with_name("leaked.txt.unbind-otp.journal.jsonl").exists()
 
 
-def test_the_question_counts_only_what_will_be_sent(emulator, tmp_path):
+def test_the_question_counts_only_what_will_be_sent(emulator, authing_env, tmp_path):
     """Invalid lines, repeated ids and rows the journal shows done are named apart."""
     source = tmp_path / "ids.txt"
     source.write_text("u1\nu2\n\u200b\nu2\nu3\n")
@@ -223,7 +220,7 @@ def test_the_question_counts_only_what_will_be_sent(emulator, tmp_path):
     ) in err.getvalue()
 
 
-def test_standard_input_needs_yes(emulator, capsys, monkeypatch, tmp_path):
+def test_standard_input_needs_yes(emulator, authing_env, capsys, monkeypatch, tmp_path):
     """--from - cannot be counted first nor answered on: refused without --yes, run with it."""
     journal = tmp_path / "j.jsonl"
     args = ["unbind", "--from", "-", "--type", "otp", "--journal", str(journal)]
@@ -238,7 +235,7 @@ def test_standard_input_needs_yes(emulator, capsys, monkeypatch, tmp_path):
     assert _unbound(emulator) == ["u1"]
 
 
-def test_a_named_pipe_needs_yes(emulator, capsys, tmp_path):
+def test_a_named_pipe_needs_yes(emulator, authing_env, capsys, tmp_path):
     """A FIFO is read once too: refused without --yes, before it is opened."""
     fifo = tmp_path / "ids"
     os.mkfifo(fifo)
@@ -247,7 +244,9 @@ def test_a_named_pipe_needs_yes(emulator, capsys, tmp_path):
     assert f"{fifo}, not a regular file, is read once" in err
 
 
-def test_a_journal_it_would_refuse_is_refused_before_asking(emulator, ids, capsys, monkeypatch):
+def test_a_journal_it_would_refuse_is_refused_before_asking(
+    emulator, authing_env, ids, capsys, monkeypatch
+):
     """A second run without --resume exits 2 at once, not after a question answered yes."""
     assert _run(["unbind", "--from", str(ids), "--type", "otp", "--yes"], capsys)[0] == 1
     code, _, err = _run(
@@ -258,7 +257,7 @@ def test_a_journal_it_would_refuse_is_refused_before_asking(emulator, ids, capsy
     assert "[y/N]" not in err
 
 
-def test_the_one_user_form_never_asks(emulator, capsys, monkeypatch):
+def test_the_one_user_form_never_asks(emulator, authing_env, capsys, monkeypatch):
     """``unbind USER_ID --type T`` is unchanged: no question, even off a terminal."""
     code, out, _ = _run(["unbind", "u1", "--type", "otp"], capsys, io.StringIO(""), monkeypatch)
     assert code == 0
@@ -279,7 +278,7 @@ def test_the_one_user_form_never_asks(emulator, capsys, monkeypatch):
         ),
     ],
 )
-def test_usage_errors_exit_2_and_send_nothing(emulator, ids, capsys, args, said):
+def test_usage_errors_exit_2_and_send_nothing(emulator, authing_env, ids, capsys, args, said):
     """Each misuse is one line naming what was wrong."""
     code, _, err = _run([arg.format(ids=ids) for arg in args], capsys)
     assert code == 2
@@ -290,14 +289,8 @@ def test_usage_errors_exit_2_and_send_nothing(emulator, ids, capsys, args, said)
 # A real terminal
 
 
-def _ask_on_a_pty(server, source: Path, reply: bytes) -> tuple[int, bytes]:
-    """Run the installed command with a pseudo-terminal as stdin; answer *reply* when asked."""
-    env = {
-        **os.environ,
-        "AUTHING_HOST": server.url,
-        "AUTHING_USERPOOL_ID": server.emulator.user_pool_id,
-        "AUTHING_USERPOOL_SECRET": server.emulator.secret,
-    }
+def _ask_on_a_pty(source: Path, reply: bytes) -> tuple[int, bytes]:
+    """Run the installed command on a pty, AUTHING_* naming the server; answer *reply* if asked."""
     controller, terminal = pty.openpty()
     try:
         with subprocess.Popen(  # noqa: S603
@@ -305,7 +298,6 @@ def _ask_on_a_pty(server, source: Path, reply: bytes) -> tuple[int, bytes]:
             stdin=terminal,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            env=env,
         ) as command:
             assert command.stderr is not None
             err = b""
@@ -328,12 +320,12 @@ def _ask_on_a_pty(server, source: Path, reply: bytes) -> tuple[int, bytes]:
 
 @pytest.mark.parametrize(("reply", "expected"), [(b"y\n", 0), (b"n\n", 1)])
 def test_a_real_terminal_is_asked_and_its_answer_honoured(
-    server, emulator, tmp_path, reply, expected
+    emulator, authing_env, tmp_path, reply, expected
 ):
     """``python -m authing_mfa unbind --from`` on a pty asks, then does what it was told."""
     source = tmp_path / "ids.txt"
     source.write_text("u1\nu2\n")
-    code, err = _ask_on_a_pty(server, source, reply)
+    code, err = _ask_on_a_pty(source, reply)
     assert code == expected, err
     assert f"Unbind OTP from 2 users listed in {source}? [y/N] ".encode() in err
     assert b"Traceback" not in err
@@ -341,7 +333,7 @@ def test_a_real_terminal_is_asked_and_its_answer_honoured(
     assert all(_otp(emulator, u) for u in BYSTANDERS)
 
 
-def test_every_user_is_unbound_once_per_run_at_most(emulator, tmp_path, capsys):
+def test_every_user_is_unbound_once_per_run_at_most(emulator, authing_env, tmp_path, capsys):
     """Repeated ids in the file are unbound once; the journal counts the rest as skipped."""
     source = tmp_path / "ids.txt"
     source.write_text("u1\nu1\nu2\nu1\n")
@@ -350,7 +342,7 @@ def test_every_user_is_unbound_once_per_run_at_most(emulator, tmp_path, capsys):
 
 
 def test_refused_credentials_stop_the_unbind_and_resume_finishes_it(
-    emulator, tmp_path, capsys, monkeypatch
+    emulator, authing_env, tmp_path, capsys, monkeypatch
 ):
     """A wrong secret: exit 2 at once, never printed, nothing unbound; --resume then finishes."""
     wrong = "wrong-pool-secret-8c2f1a"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support.clients import client_options
 
 from authing_mfa import (
     AsyncMfaClient,
@@ -16,17 +17,6 @@ from authing_mfa import (
 )
 
 KEY = "JBSWY3DPEHPK3PXP"
-
-
-def options(server, emulator, **overrides):
-    return {
-        "host": server.url,
-        "user_pool_id": emulator.user_pool_id,
-        "secret": emulator.secret,
-        "wait_initial": 0,
-        "wait_max": 0,
-        **overrides,
-    }
 
 
 def pool(emulator, count, *, with_otp_every=3):
@@ -45,7 +35,7 @@ async def test_a_status_report_under_faults_matches_the_pool_exactly(server, emu
     emulator.add_fault(path="/api/v2/users/*", status=503, times=40)
     emulator.add_fault(path="/api/v2/users/*", action="drop", times=20)
     async with (
-        AsyncMfaClient(**options(server, emulator, max_retries=5)) as mfa,
+        AsyncMfaClient(**client_options(server, max_retries=5)) as mfa,
         mfa.get_status_many([*user_ids, "nobody"], concurrency=32) as outcomes,
     ):
         seen = {outcome.index: outcome async for outcome in outcomes}
@@ -62,7 +52,7 @@ async def test_unbinding_bare_ids_removes_the_factor_from_exactly_those_users(se
     user_ids = pool(emulator, 60, with_otp_every=1)
     leaked = user_ids[::2]
     async with (
-        AsyncMfaClient(**options(server, emulator)) as mfa,
+        AsyncMfaClient(**client_options(server)) as mfa,
         mfa.unassociate_mfa_many(iter(leaked), mfa_type="otp", concurrency=8) as outcomes,
     ):
         results = [outcome async for outcome in outcomes]
@@ -79,7 +69,7 @@ async def test_unbind_pairs_carry_their_own_factor_and_a_bad_one_fails_only_its_
     user_ids = pool(emulator, 3, with_otp_every=1)
     records = [(user_ids[0], "OTP"), UnbindRecord(user_ids[1], MfaType.FACE), (user_ids[2], "x")]
     async with (
-        AsyncMfaClient(**options(server, emulator)) as mfa,
+        AsyncMfaClient(**client_options(server)) as mfa,
         mfa.unassociate_mfa_many(records) as outcomes,
     ):
         results = {outcome.index: outcome async for outcome in outcomes}
@@ -92,20 +82,20 @@ async def test_unbind_pairs_carry_their_own_factor_and_a_bad_one_fails_only_its_
 @pytest.mark.asyncio
 async def test_a_bare_user_id_without_a_factor_is_a_programming_error(server, emulator):
     user_ids = pool(emulator, 2)
-    async with AsyncMfaClient(**options(server, emulator)) as mfa:
+    async with AsyncMfaClient(**client_options(server)) as mfa:
         with pytest.raises(TypeError, match="needs the call's mfa_type"):
             async with mfa.unassociate_mfa_many(user_ids) as outcomes:
                 [outcome async for outcome in outcomes]
 
 
 def test_a_bad_call_wide_factor_is_refused_at_once(server, emulator):
-    with MfaClient(**options(server, emulator)) as mfa, pytest.raises(InvalidArgumentError):
+    with MfaClient(**client_options(server)) as mfa, pytest.raises(InvalidArgumentError):
         mfa.unassociate_mfa_many(["u1"], mfa_type="webauthn")
 
 
 def test_the_blocking_client_has_both_bulk_calls(server, emulator):
     user_ids = pool(emulator, 30, with_otp_every=2)
-    with MfaClient(**options(server, emulator)) as mfa:
+    with MfaClient(**client_options(server)) as mfa:
         statuses = list(mfa.get_status_many(iter(user_ids), concurrency=4))
         unbound = list(mfa.unassociate_mfa_many(user_ids, mfa_type=MfaType.OTP))
         after = list(mfa.get_status_many(user_ids))
@@ -126,7 +116,7 @@ def test_a_status_run_reads_a_generator_lazily(server, emulator):
             read += 1
             yield user_id
 
-    with MfaClient(**options(server, emulator)) as mfa:
+    with MfaClient(**client_options(server)) as mfa:
         outcomes = mfa.get_status_many(source(), concurrency=4)
         next(outcomes)
         assert read <= 1 + 4 + 4  # one done, four in flight, four buffered outcomes

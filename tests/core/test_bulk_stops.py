@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support.clients import client_options
 
 from authing_mfa import AsyncMfaClient, AuthenticationError, MfaClient, PermissionDeniedError
 
@@ -14,32 +15,23 @@ def rows(emulator, count):
     return ((user_id, KEY) for user_id in user_ids)
 
 
-def options(server, emulator, **overrides):
-    return {
-        "host": server.url,
-        "user_pool_id": emulator.user_pool_id,
-        "secret": emulator.secret,
-        "wait_initial": 0,
-        "wait_max": 0,
-        **overrides,
-    }
+async def import_into(outcomes: list, options: dict, records, *, concurrency: int) -> None:
+    """Run an async bulk import of *records*, keeping each outcome in *outcomes* as it comes."""
+    async with (
+        AsyncMfaClient(**options) as mfa,
+        mfa.import_totp_many(records, concurrency=concurrency) as stream,
+    ):
+        async for outcome in stream:
+            outcomes.append(outcome)  # noqa: PERF401 - kept up to the error
 
 
 @pytest.mark.asyncio
 async def test_a_refused_secret_stops_an_async_run_after_the_rows_in_flight(server, emulator):
     """2 000 rows with a wrong secret: a few token requests, the rows in flight, the error."""
     outcomes: list = []
-
-    async def run() -> None:
-        async with (
-            AsyncMfaClient(**options(server, emulator, secret="wrong")) as mfa,
-            mfa.import_totp_many(rows(emulator, 2000), concurrency=8) as stream,
-        ):
-            async for outcome in stream:
-                outcomes.append(outcome)  # noqa: PERF401 - kept up to the error
-
+    options = client_options(server, secret="wrong")
     with pytest.raises(AuthenticationError):
-        await run()
+        await import_into(outcomes, options, rows(emulator, 2000), concurrency=8)
     assert 1 <= len(outcomes) <= 8
     assert all(isinstance(outcome.error, AuthenticationError) for outcome in outcomes)
     assert emulator.token_requests <= 8  # at most one per row in flight, not one per row
@@ -50,7 +42,7 @@ def test_a_refused_secret_stops_a_blocking_run_too(server, emulator):
     """MfaClient's iterator raises the same error after the same few outcomes."""
     outcomes: list = []
     with (
-        MfaClient(**options(server, emulator, secret="wrong")) as mfa,
+        MfaClient(**client_options(server, secret="wrong")) as mfa,
         pytest.raises(AuthenticationError),
     ):
         outcomes.extend(mfa.import_totp_many(rows(emulator, 500), concurrency=4))
@@ -63,17 +55,8 @@ async def test_a_permission_refusal_stops_the_run(server, emulator):
     """HTTP 403 (code 1001) on a row means the pool may not import: the run stops there."""
     emulator.add_fault(path="/api/v2/mfa/totp/import", status=403, times=None)
     outcomes: list = []
-
-    async def run() -> None:
-        async with (
-            AsyncMfaClient(**options(server, emulator)) as mfa,
-            mfa.import_totp_many(rows(emulator, 300), concurrency=4) as stream,
-        ):
-            async for outcome in stream:
-                outcomes.append(outcome)  # noqa: PERF401 - kept up to the error
-
     with pytest.raises(PermissionDeniedError):
-        await run()
+        await import_into(outcomes, client_options(server), rows(emulator, 300), concurrency=4)
     assert 1 <= len(outcomes) <= 4
     imports = [r for r in emulator.requests() if r["path"] == "/api/v2/mfa/totp/import"]
     assert len(imports) <= 4
@@ -83,9 +66,6 @@ async def test_a_permission_refusal_stops_the_run(server, emulator):
 async def test_an_unknown_user_does_not_stop_the_run(server, emulator):
     """A row's own error (no such user) is reported and the others carry on."""
     records = [("nobody", KEY), *rows(emulator, 5)]
-    async with (
-        AsyncMfaClient(**options(server, emulator)) as mfa,
-        mfa.import_totp_many(records, concurrency=2) as stream,
-    ):
-        outcomes = [outcome async for outcome in stream]
+    outcomes: list = []
+    await import_into(outcomes, client_options(server), records, concurrency=2)
     assert sorted(outcome.ok for outcome in outcomes) == [False] + [True] * 5

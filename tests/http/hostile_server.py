@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
+from support import fakes
+
 TOKEN_PATH = "/graphql/v2"
 
 # Distinctive, long values: finding one of them in an error or a log record means a leak.
@@ -146,15 +148,10 @@ def token_body(token: str = TOKEN, lifetime: int = 86400 * 14) -> bytes:
 
 
 AUTHENTICATOR = {
+    **fakes.AUTHENTICATOR,
     "userId": "u1",
-    "enable": True,
     "secret": TOTP_KEY,
-    "authenticatorType": "totp",
     "recoveryCode": RECOVERY_CODE,
-    "createdAt": "2022-01-13T07:57:54.073Z",
-    "updatedAt": "2022-01-13T07:57:54.073Z",
-    "id": "61dfdb82b3f67714c88cc855",
-    "source": "SELF",
 }
 
 SUCCESS_DATA = {
@@ -304,30 +301,31 @@ def _read_request(connection: socket.socket, buffer: bytes) -> tuple[str | None,
 def _write(connection: socket.socket, answer: Answer) -> bool:
     """Write *answer*; return whether the connection stays open for another request."""
     head, payload = answer.head(), answer.payload()
-    stall = answer.stall
+    _pause(answer.stall, "start")
     if answer.cut == "start":
-        _pause(stall, "start")
         return False
-    _pause(stall, "start")
-    if answer.cut == "headers" or (stall is not None and stall.where == "headers"):
-        half = max(1, len(head) // 2)
-        connection.sendall(head[:half])
-        if answer.cut == "headers":
-            return False
-        _pause(stall, "headers")
-        connection.sendall(head[half:])
-    else:
-        connection.sendall(head)
-    if answer.cut == "body" or (stall is not None and stall.where == "body"):
-        half = len(payload) // 2
-        connection.sendall(payload[:half])
-        if answer.cut == "body":
-            return False
-        _pause(stall, "body")
-        connection.sendall(payload[half:])
-    else:
-        connection.sendall(payload)
+    if not _send(connection, answer, "headers", head, max(1, len(head) // 2)):
+        return False
+    if not _send(connection, answer, "body", payload, len(payload) // 2):
+        return False
     return not answer.closes
+
+
+def _send(connection: socket.socket, answer: Answer, where: Where, data: bytes, half: int) -> bool:
+    """Send *data*, cut or stalled after *half* bytes if *answer* says so *where* it goes.
+
+    Return whether it was all sent.
+    """
+    stall = answer.stall
+    if answer.cut != where and (stall is None or stall.where != where):
+        connection.sendall(data)
+        return True
+    connection.sendall(data[:half])
+    if answer.cut == where:
+        return False
+    _pause(stall, where)
+    connection.sendall(data[half:])
+    return True
 
 
 def _pause(stall: Stall | None, where: Where) -> None:

@@ -1,1 +1,1 @@
-"""What the tests import: fakes of Authing, client settings, README examples, signals."""
+"""What the tests import: fakes of Authing, client settings, README examples, signals, bulk runs."""
