@@ -454,6 +454,7 @@ REGRESSIONS = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(row_file=ROW_FILES)
 def test_a_dry_run_accounts_for_every_line_and_leaks_nothing(row_file):
@@ -473,6 +474,7 @@ def test_regressions_import(row_file, emulator, authing_env):
     check_import(row_file, emulator)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, SHARED_SERVER]
 )
@@ -793,6 +795,7 @@ def test_id_regressions_for_real(id_file, emulator, authing_env):
     check_unbind_run(id_file, emulator)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(id_file=ID_FILES, command=st.sampled_from(["status", "unbind"]))
 def test_a_dry_run_of_any_file_of_ids_accounts_for_every_line(id_file, command):

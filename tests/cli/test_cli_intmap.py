@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tracemalloc
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ def test_it_maps_as_a_dict_does(pairs):
     assert all(table.get(key) == value for key, value in expected.items())
 
 
+@pytest.mark.slow
 def test_growing_holds_only_the_old_and_the_new_table():
     """At its peak, a table of 100 000 entries holds 1.5 times its final arrays, no more."""
     table = IntMap("i")

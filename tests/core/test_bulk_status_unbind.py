@@ -28,6 +28,7 @@ def pool(emulator, count, *, with_otp_every=3):
     return user_ids
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 async def test_a_status_report_under_faults_matches_the_pool_exactly(server, emulator):
     """2 000 users, with 503s, dropped connections and an unknown id: every outcome is right."""

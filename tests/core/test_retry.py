@@ -141,6 +141,7 @@ async def test_a_wait_past_the_total_timeout_is_not_started(api, make_client):
     assert route.call_count == 1
 
 
+@pytest.mark.slow  # waits out a real stall
 @pytest.mark.asyncio
 async def test_total_timeout_bounds_a_call_against_a_stalling_server(api, make_client):
     """Attempts that each stall are cut so the whole call ends near total_timeout."""

@@ -108,6 +108,7 @@ async def test_a_dropped_connection_is_retried(make_client, emulator):
     assert emulator.user("u1")["mfaBound"]["OTP"] is True
 
 
+@pytest.mark.slow  # waits out a real stall
 @pytest.mark.asyncio
 async def test_a_stall_longer_than_the_timeout_raises_within_the_bound(make_client, emulator):
     """Stalling attempts raise TimeoutError within (max_retries + 1) x timeout plus the waits."""

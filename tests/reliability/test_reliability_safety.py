@@ -248,6 +248,7 @@ def run_threads(mfa):
     return results
 
 
+@pytest.mark.slow  # waits out a real stall
 @pytest.mark.asyncio
 async def test_a_cancelled_call_leaves_the_client_usable_and_its_pool_clean(server, emulator):
     """A call cut off by a cancel scope deadline leaves no stuck connection behind."""
