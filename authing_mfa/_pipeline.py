@@ -17,13 +17,13 @@ __all__ = ["Pipeline"]
 
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from json import dumps
 from typing import Any
 from urllib.parse import urlencode
 
 from ._envelope import decode, is_token_refusal, request_id_of
-from ._errors import AuthenticationError
+from ._errors import AuthenticationError, AuthingMfaError
 from ._hooks import RequestEvent, ResponseEvent, current_attempt
 from ._http import HttpStack, Reply, open_stack
 from ._loops import Clock, PerLoop
@@ -69,6 +69,7 @@ class Pipeline:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._retry = settings.retry
+        self._first = min(settings.retry.timeout, settings.retry.total_timeout)
         self._headers = settings.headers()
         self._token_headers = {**self._headers, **_JSON_HEADER}
         # (token, its headers, its headers for a JSON body): see `_headers_for`.
@@ -129,22 +130,64 @@ class Pipeline:
         body = None
         if json is not None:
             body = dumps(json, ensure_ascii=False, separators=(",", ":")).encode()
-        observed = self._hooks is not None
+        started = part.flight.clock.now()
+        first: tuple[str, AuthingMfaError] | None = None
+        if (
+            self._hooks is None
+            and current_pacer.get() is None
+            and (token := self.tokens.fresh(part.flight)) is not None
+        ):
+            # The usual call (a cached token, no hooks, no bulk run's pacer) sends its first
+            # request from here rather than through the retry loop's two coroutines, and goes
+            # on there only if it fails. Measured: 1.5 µs of CPU less per call in process
+            # (`python -m benchmarks --only cpu_mock`), more under concurrency.
+            headers = self._headers_for(token, body is not None)
+            try:
+                return decode(await part.stack.send(method, url, headers, body, self._first))
+            except AuthingMfaError as exc:
+                first = (token, exc)
+        attempt = self._attempt(part, method, path, url, body, first)
+        return await self._retry.run(
+            attempt, part.flight.clock.now, lambda: f"{method} {path}", started=started
+        )
+
+    def _attempt(
+        self,
+        part: _LoopPart,
+        method: str,
+        path: str,
+        url: str,
+        body: bytes | None,
+        first: tuple[str, AuthingMfaError] | None,
+    ) -> Callable[[float, int], Awaitable[Any]]:
+        """Return the attempt the retry loop makes: send, and replay once if the token is refused.
+
+        *first* is the token and the error of the call's first request when `request` sent it
+        itself: the first attempt then starts from that error instead of sending again.
+        """
         tokens = self.tokens
+        flight = part.flight
+        observed = self._hooks is not None
 
         async def attempt(timeout: float, number: int) -> Any:  # noqa: ANN401
             if observed:
                 current_attempt.set(number)
-            token = tokens.fresh(part.flight) or await tokens.get(timeout, part.flight)
-            try:
-                return decode(await self._send(part, token, method, path, url, body, timeout))
-            except AuthenticationError as exc:
-                if not (is_token_refusal(exc) and tokens.refused(token)):
-                    raise
-            token = await tokens.get(timeout, part.flight)
+            if first is not None and number == 1:
+                token, exc = first
+                if not isinstance(exc, AuthenticationError):
+                    raise exc
+            else:
+                token = tokens.fresh(flight) or await tokens.get(timeout, flight)
+                try:
+                    return decode(await self._send(part, token, method, path, url, body, timeout))
+                except AuthenticationError as error:
+                    exc = error
+            if not (is_token_refusal(exc) and tokens.refused(token)):
+                raise exc
+            token = await tokens.get(timeout, flight)
             return decode(await self._send(part, token, method, path, url, body, timeout))
 
-        return await self._retry.run(attempt, part.flight.clock.now, lambda: f"{method} {path}")
+        return attempt
 
     def _send(
         self,

@@ -94,6 +94,8 @@ class RetryPolicy:
         attempt: Callable[[float, int], Awaitable[T]],
         clock: Callable[[], float],
         what: Callable[[], str],
+        *,
+        started: float | None = None,
     ) -> T:
         """Await ``attempt(timeout, number)`` until it succeeds, the retries run out or time does.
 
@@ -102,12 +104,14 @@ class RetryPolicy:
         records (``"GET /api/v2/users/u1/mfa-bound"``), built only when a retry is logged.
         Under a `current_pacer`, every attempt first waits for it, and a ``Retry-After`` pauses
         it; the call's time budget starts once the pacer first lets it through, so time queued
-        behind a rate limit does not count against ``total_timeout``.
+        behind a rate limit does not count against ``total_timeout``. Otherwise it starts at
+        *started* on *clock* (the caller's first request, sent before this), or now.
         """
         pacer = current_pacer.get()
         if pacer is not None:
             await pacer.wait()
-        deadline = clock() + self.total_timeout
+            started = None
+        deadline = (clock() if started is None else started) + self.total_timeout
         timeout = min(self.timeout, self.total_timeout)
         retries = 0
         while True:

@@ -158,13 +158,20 @@ async def test_total_timeout_bounds_a_call_against_a_stalling_server(api, make_c
 
 @pytest.mark.asyncio
 async def test_each_attempt_gets_the_smaller_of_timeout_and_what_remains(api, make_client):
-    """The per-attempt timeout passed to httpx never exceeds what remains of total_timeout."""
+    """The per-attempt timeout passed to httpx never exceeds what remains of total_timeout.
+
+    Both the first call (which fetches the token) and a later one (whose token is cached, and
+    whose first request skips the retry loop) are bounded.
+    """
     route = api.get(STATUS_URL).mock(return_value=OK)
     async with make_client(timeout=10, total_timeout=3) as mfa:
         await mfa.get_status("u1")
-    timeouts = route.calls.last.request.extensions["timeout"]
-    assert 2.5 < timeouts["read"] <= 3
-    assert timeouts["read"] == timeouts["connect"]
+        await mfa.get_status("u1")
+    assert route.call_count == 2
+    for call in route.calls:
+        timeouts = call.request.extensions["timeout"]
+        assert 2.5 < timeouts["read"] <= 3
+        assert timeouts["read"] == timeouts["connect"]
 
 
 @pytest.mark.asyncio
