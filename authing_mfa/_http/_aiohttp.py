@@ -121,6 +121,7 @@ class AiohttpStack:
         timeout: float,
     ) -> Answer:
         """Send a request through aiohttp; see `HttpStack.send`."""
+        head = _HeadDeadline(_head_limit(timeout))
         try:
             if headers is not self._checked:  # the pipeline passes one dict per token
                 check_request(url, headers)
@@ -139,6 +140,7 @@ class AiohttpStack:
                 allow_redirects=False,
                 proxy=self._proxy,
             ) as response:
+                head.cancel()
                 reason = response.reason or ""
                 try:
                     answer_headers = read_head(response.status, reason, response.raw_headers)
@@ -154,7 +156,14 @@ class AiohttpStack:
                     finally:
                         watch.cancel()
             return read_answer(response.status, reason, answer_headers, content)
+        except asyncio.CancelledError:
+            head.cancel()
+            if not head.expired():
+                raise
+            stalled: Exception = aiohttp.ServerTimeoutError("no final answer after an interim one")
+            error = transport_error("timeout", stalled, method, url, timeout)
         except Exception as exc:  # noqa: BLE001 - every library error becomes ours, below
+            head.cancel()
             error = transport_error(kind_of(exc, _KINDS), exc, method, url, timeout)
         # Raised here, outside the except block, so it carries no __context__ either:
         # aiohttp's exceptions hold the request_info, and its headers the token.
@@ -178,6 +187,57 @@ def _discard_connection(response: aiohttp.ClientResponse) -> None:
     response.close()
     if protocol is not None:
         protocol.close()
+
+
+def _head_limit(timeout: float) -> float:
+    """Return how long a request may wait for its answer's head: see `_HeadDeadline`."""
+    # A connection within one timeout (aiohttp's connect timeout covers the wait for a free
+    # one too) and the head within another; aiohttp rounds a connect deadline past 5 s up to
+    # the next whole second, hence the extra second for those.
+    return 2 * timeout + (1.0 if timeout > 5 else 0.0)  # noqa: PLR2004 - aiohttp's threshold
+
+
+class _HeadDeadline:
+    """Ends a wait for an answer's head that aiohttp's own timeouts no longer bound.
+
+    Once an interim (1xx) answer has ended, aiohttp waits for the final head with no read
+    timeout at all (aiohttp 3.14): a server that sends ``100 Continue`` and then nothing would
+    hold the call forever, where httpx raises its read timeout. Every other wait for a head is
+    bounded by aiohttp's connect and read timeouts, so within `_head_limit` it has arrived or
+    failed; past it, this cancels the waiting task and `AiohttpStack.send` raises our
+    `TimeoutError` in place of the cancellation. One timer per request, cancelled as the head
+    arrives.
+    """
+
+    __slots__ = ("_fired", "_handle", "_task")
+
+    def __init__(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task(loop)
+        self._fired = False
+        self._handle = loop.call_later(seconds, self._fire)
+
+    def _fire(self) -> None:
+        self._fired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def cancel(self) -> None:
+        """Stop the timer: the head arrived, or the request ended."""
+        self._handle.cancel()
+
+    def expired(self) -> bool:
+        """Whether the cancellation being handled is this deadline's alone.
+
+        On Python 3.11 and later the task's cancel request is withdrawn (as `asyncio.timeout`
+        does), and a cancellation someone else asked for as well still propagates. Python 3.10
+        cannot tell the two apart: there, a cancellation in the same instant as the deadline
+        becomes the TimeoutError.
+        """
+        if not self._fired:
+            return False
+        uncancel = getattr(self._task, "uncancel", None)
+        return uncancel is None or uncancel() == 0
 
 
 class _BodyWatch:

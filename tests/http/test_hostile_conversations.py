@@ -213,6 +213,29 @@ REGRESSIONS = [
         ),
         id="redirect-without-location",  # ApiError on httpx, ResponseValidationError on aiohttp
     ),
+    pytest.param(
+        Conversation(
+            api=(
+                Answer(
+                    b"HTTP/1.1 100 OK",
+                    (
+                        (b"Content-Type", b"application/json"),
+                        (b"Location", b"https://evil.example/steal"),
+                        (b"X-Request-Id", b"req-1"),
+                        (b"X-Request-Id", b"req-1"),
+                        (b"X-Pad", b""),
+                        (b"Content-Encoding", b"gzip"),
+                    ),
+                    body=b"",
+                    stall=Stall("body", LONG_STALL),
+                    keep_alive=False,
+                ),
+            ),
+        ),
+        # aiohttp waited with no read timeout after the interim answer: ConnectionError once
+        # the server closed (a hang had it never closed), TimeoutError on httpx.
+        id="interim-answer-then-silence",
+    ),
 ]
 
 

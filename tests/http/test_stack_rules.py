@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import sys
 import traceback
 
 import httpx
@@ -29,6 +30,8 @@ from conversation_runner import (
     SECRETS,
     TIMEOUT,
     Conversation,
+    client_settings,
+    default_api_answer,
     leaks_in_exception,
     run,
 )
@@ -162,6 +165,60 @@ def test_a_stall_past_the_timeout_is_a_retried_timeout_error(hostile, runner, wh
     assert outcome.result == "error TimeoutError", outcome
     assert outcome.seen == (1, 2)
     assert "no answer within 0.4 s" in str(outcome.error)
+
+
+@pytest.mark.slow  # waits out a real timeout
+@pytest.mark.parametrize("runner", RUNNERS)
+@pytest.mark.parametrize("status_line", [b"HTTP/1.1 100 Continue", b"HTTP/1.1 199 Odd"])
+def test_silence_after_an_interim_answer_is_a_timeout_error(hostile, runner, status_line):
+    """An interim (1xx) answer, then nothing: TimeoutError on every stack, never a hang.
+
+    Found by the fuzz run: aiohttp waits for the final answer with no read timeout once an
+    interim one ended, so the call waited for as long as the server held the connection.
+    """
+    silent = Answer(status_line, body=b"", stall=Stall("body", 4.0))
+    conversation = Conversation(api=(silent,), options=(("timeout", 0.4),))
+    outcome = run(hostile, conversation, runner)
+    assert outcome.result == "error TimeoutError", outcome
+    assert outcome.seen == (1, 1)
+    assert outcome.elapsed < 3.0, outcome  # the server closes only after 4 s
+    # The timeout is retried like any other, and the task that waited goes on unharmed.
+    retried = Conversation(
+        api=(silent, Answer(body=STATUS)), max_retries=1, options=(("timeout", 0.4),)
+    )
+    outcome = run(hostile, retried, runner)
+    assert outcome.result == "record MfaStatus", outcome
+    assert outcome.seen == (1, 2)
+
+
+@pytest.mark.slow  # waits out real timeouts
+def test_the_wait_for_a_head_leaves_the_callers_cancellation_alone(hostile):
+    """aiohttp's limit on the wait for a head cancels its own task; it must not eat another's.
+
+    An outer deadline shorter than the client's still ends the call as the caller's
+    cancellation; the client's own deadline raises our TimeoutError and leaves the task with
+    no cancellation pending, so the caller's next await and next call work.
+    """
+    silent = Answer(b"HTTP/1.1 100 Continue", body=b"", stall=Stall("body", 4.0))
+    conversation = Conversation(api=(silent, silent), options=(("timeout", 0.4),))
+    settings = client_settings(hostile, conversation)
+
+    async def main() -> None:
+        async with AsyncMfaClient(**settings, http_backend="aiohttp") as mfa:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(mfa.get_status("u1"), 0.3)
+            with pytest.raises(TimeoutError):
+                await mfa.get_status("u1")
+            task = asyncio.current_task()
+            assert task is not None
+            if sys.version_info >= (3, 11):
+                assert task.cancelling() == 0
+            await asyncio.sleep(0.01)  # a cancellation left pending would be raised here
+            assert (await mfa.get_status("u1")).otp  # the script is over: a normal answer
+
+    with hostile.play((), conversation.api, default_api_answer("get_status")) as seen:
+        asyncio.run(main())
+    assert seen["api"] == 3
 
 
 @pytest.mark.parametrize("runner", RUNNERS)
