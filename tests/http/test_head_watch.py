@@ -1,0 +1,60 @@
+"""The aiohttp stack's watch over waits for a head: one timer, many requests, none forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from authing_mfa._http._aiohttp import _HeadWatch
+
+
+def test_every_overdue_wait_is_ended_and_no_finished_one():
+    """Waits past their limit are cancelled as expired; a wait marked done never is."""
+
+    async def main() -> None:
+        watch = _HeadWatch()
+        outcomes: dict[str, str] = {}
+        started = asyncio.Event()
+
+        async def wait(name: str, limit: float, *, finish_after: float | None = None) -> None:
+            ticket = watch.watch(limit)
+            started.set()
+            try:
+                if finish_after is None:
+                    await asyncio.sleep(30)
+                else:
+                    await asyncio.sleep(finish_after)
+                    watch.done(ticket)  # the head arrived in time
+                    await asyncio.sleep(limit * 2)  # past the limit: must not be cancelled now
+                outcomes[name] = "finished"
+            except asyncio.CancelledError:
+                expired = ticket.expired()
+                outcomes[name] = "expired" if expired else "cancelled from outside"
+                if expired and sys.version_info >= (3, 11):
+                    current = asyncio.current_task()
+                    assert current is not None
+                    assert current.cancelling() == 0  # the watch withdrew its request
+            finally:
+                watch.done(ticket)  # as the stack does whatever ends the request
+
+        late = asyncio.create_task(wait("late", 0.4))
+        await started.wait()
+        early = asyncio.create_task(wait("early", 0.1))
+        await asyncio.sleep(0)
+        # A later wait with a nearer deadline moved the one timer forward.
+        assert watch._when < asyncio.get_running_loop().time() + 0.2
+        answered = asyncio.create_task(wait("answered", 0.1, finish_after=0.01))
+        outside = asyncio.create_task(wait("outside", 5))
+        await asyncio.sleep(0.05)
+        outside.cancel()
+        await asyncio.wait_for(asyncio.gather(late, early, answered, outside), 10)
+        assert outcomes == {
+            "late": "expired",
+            "early": "expired",
+            "answered": "finished",
+            "outside": "cancelled from outside",
+        }
+        assert not watch._waiting  # every ticket left the watch
+        watch.close()
+
+    asyncio.run(main())
