@@ -124,7 +124,7 @@ class Gate:
 
     async def wait(self) -> None:
         """Return when this task may send its next request."""
-        if not self._interval and not self._paused_until:
+        if self.open:
             return
         while True:
             now = anyio.current_time()
@@ -150,6 +150,11 @@ class Gate:
     def pause(self, seconds: float) -> None:
         """Let no worker send for *seconds* from now (a longer pause already set stands)."""
         self._paused_until = max(self._paused_until, anyio.current_time() + seconds)
+
+    @property
+    def open(self) -> bool:
+        """Whether every request may go at once: no rate limit, and never paused so far."""
+        return not self._interval and not self._paused_until
 
     @property
     def paused(self) -> bool:

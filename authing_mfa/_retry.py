@@ -51,6 +51,10 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 class Pacer(Protocol):
     """Spaces the attempts of many calls that share it (a bulk run's rate limit)."""
 
+    @property
+    def open(self) -> bool:
+        """Whether every attempt may go at once: no rate limit, and no pause ever asked for."""
+
     async def wait(self) -> None:
         """Return when the next attempt may be sent."""
 
@@ -104,14 +108,16 @@ class RetryPolicy:
         records (``"GET /api/v2/users/u1/mfa-bound"``), built only when a retry is logged.
         Under a `current_pacer`, every attempt first waits for it, and a ``Retry-After`` pauses
         it; the call's time budget starts once the pacer first lets it through, so time queued
-        behind a rate limit does not count against ``total_timeout``. Otherwise it starts at
-        *started* on *clock* (the caller's first request, sent before this), or now.
+        behind a rate limit does not count against ``total_timeout``. A caller that sent the
+        first attempt's request itself (the pacer, if any, letting everything through) passes
+        when on *clock* as *started*: the budget counts from there.
         """
         pacer = current_pacer.get()
-        if pacer is not None:
-            await pacer.wait()
-            started = None
-        deadline = (clock() if started is None else started) + self.total_timeout
+        if started is None:
+            if pacer is not None:
+                await pacer.wait()
+            started = clock()
+        deadline = started + self.total_timeout
         timeout = min(self.timeout, self.total_timeout)
         retries = 0
         while True:

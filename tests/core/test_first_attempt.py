@@ -1,9 +1,10 @@
 """The usual call's first request skips the retry loop's coroutines; nothing else may change.
 
-A call with a cached token, no hooks and no bulk run sends its first request straight from the
-pipeline, and only a failure goes on into the retry loop. Any sequence of answers must then
-end exactly as it does for a call that takes the loop from the start (a client with hooks):
-the same result or error, the same requests, the same token fetches.
+A call with a cached token, no hooks, and no bulk run's pacer holding requests back sends its
+first request straight from the pipeline, and only a failure goes on into the retry loop. Any
+sequence of answers must then end exactly as it does for a call that takes the loop from the
+start (a client with hooks), and as the same call made as a row of a bulk run: the same
+result or error, the same requests, the same token fetches.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ ANSWERS: dict[str, Any] = {
 }
 
 
-def _run(answers: list[str], max_retries: int, *, hooked: bool) -> tuple[str, int, int, list[int]]:
+def _run(answers: list[str], max_retries: int, *, how: str) -> tuple[str, int, int, list[int]]:
     """Make one call against *answers*; return its outcome, REST and token requests, attempts."""
     router = respx.Router(base_url=HOST, assert_all_called=False)
     token = router.post("/graphql/v2").mock(return_value=token_answer())
@@ -51,7 +52,7 @@ def _run(answers: list[str], max_retries: int, *, hooked: bool) -> tuple[str, in
     rest = router.get(STATUS_URL).mock(side_effect=answer)
     attempts: list[int] = []  # of the call under test's requests, as the hooks saw them
     options: dict[str, Any] = {}
-    if hooked:
+    if how == "hooked":
         options["on_request"] = lambda event: (
             attempts.append(event.attempt) if event.path == STATUS_URL else None
         )
@@ -70,7 +71,14 @@ def _run(answers: list[str], max_retries: int, *, hooked: bool) -> tuple[str, in
             router.get("/api/v2/users/warm/mfa-bound").mock(return_value=envelope({}))
             await mfa.get_status("warm")
             try:
-                status = await mfa.get_status("u1")
+                if how == "bulk":
+                    async with mfa.get_status_many(["u1"]) as outcomes:
+                        (outcome,) = [outcome async for outcome in outcomes]
+                    if outcome.error is not None:
+                        raise outcome.error
+                    status = outcome.result
+                else:
+                    status = await mfa.get_status("u1")
             except AuthingMfaError as exc:
                 return f"error {type(exc).__name__} {getattr(exc, 'code', '')}"
             return f"result {status.otp}"
@@ -89,10 +97,11 @@ def _run(answers: list[str], max_retries: int, *, hooked: bool) -> tuple[str, in
 @example(answers=["503", "token-refused-401", "ok"], max_retries=1)
 @example(answers=["connect-error", "ok"], max_retries=0)
 def test_the_first_request_ends_as_it_would_in_the_retry_loop(answers, max_retries):
-    """The same answers give the same outcome, requests and token fetches, hooks or not."""
-    plain = _run(answers, max_retries, hooked=False)
-    hooked = _run(answers, max_retries, hooked=True)
-    assert plain[:3] == hooked[:3], (plain, hooked)
+    """The same answers give the same outcome, requests and token fetches: hooks, bulk or not."""
+    plain = _run(answers, max_retries, how="plain")
+    hooked = _run(answers, max_retries, how="hooked")
+    bulk = _run(answers, max_retries, how="bulk")
+    assert plain[:3] == hooked[:3] == bulk[:3], (plain, hooked, bulk)
     # The hooks saw each request of the call under test, numbered by attempt from 1 on.
     attempts = hooked[3]
     assert len(attempts) == hooked[1], hooked
