@@ -69,7 +69,7 @@ class Pipeline:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._retry = settings.retry
-        self._first = min(settings.retry.timeout, settings.retry.total_timeout)
+        self._first_timeout = min(settings.retry.timeout, settings.retry.total_timeout)
         self._headers = settings.headers()
         self._token_headers = {**self._headers, **_JSON_HEADER}
         # (token, its headers, its headers for a JSON body): see `_headers_for`.
@@ -146,7 +146,9 @@ class Pipeline:
             started = part.flight.clock.now()
             headers = self._headers_for(token, body is not None)
             try:
-                return decode(await part.stack.send(method, url, headers, body, self._first))
+                return decode(
+                    await part.stack.send(method, url, headers, body, self._first_timeout)
+                )
             except AuthingMfaError as exc:
                 first = (token, exc)
         attempt = self._attempt(part, method, path, url, body, first)
