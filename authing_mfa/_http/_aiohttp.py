@@ -23,6 +23,7 @@ from ._answer import (
     MAX_HEAD,
     Answer,
     ProtocolViolation,
+    check_body_size,
     read_answer,
     read_head,
 )
@@ -155,7 +156,7 @@ class AiohttpStack:
                 else:
                     watch = _BodyWatch(response, timeout)
                     try:
-                        content = await response.read()
+                        content = await _read_capped(response)
                     finally:
                         watch.cancel()
             return read_answer(response.status, reason, answer_headers, content)
@@ -191,6 +192,17 @@ def _discard_connection(response: aiohttp.ClientResponse) -> None:
     response.close()
     if protocol is not None:
         protocol.close()
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    """Read a body still arriving, refusing it once it runs past `MAX_BODY` (see `_answer`)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        check_body_size(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _head_limit(timeout: float) -> float:

@@ -16,7 +16,9 @@ and httpx refuses (or the reverse) ends the same way on both:
   values joined by ``", "`` (RFC 9110 section 5.3), where aiohttp would give the first;
 - the body is decoded here, not by the libraries: ``gzip``, ``x-gzip``, ``deflate`` (zlib
   or raw) and ``identity``, as advertised by `ACCEPT_ENCODING`; any other coding, data that
-  does not decompress, or more than `MAX_BODY` bytes once decompressed, is refused.
+  does not decompress, or more than `MAX_BODY` bytes once decompressed, is refused;
+- a body of more than `MAX_BODY` bytes as sent is refused too: at once when its
+  ``Content-Length`` says so, else as the stack reads past the limit (`check_body_size`).
 
 Every refusal is a `ProtocolViolation`, which the stacks raise as our `ConnectionError`: the
 server, or a middlebox between, broke the exchange, and a later attempt may get through.
@@ -30,6 +32,7 @@ __all__ = [
     "MAX_HEAD",
     "Answer",
     "ProtocolViolation",
+    "check_body_size",
     "read_answer",
     "read_head",
 ]
@@ -95,14 +98,34 @@ def read_head(
         headers[name] = value if previous is None else f"{previous}, {value}"
     if size > MAX_HEAD:
         raise ProtocolViolation(f"the status line and headers exceed {MAX_HEAD} bytes")
+    _check_framing(headers)
+    return headers
+
+
+def _check_framing(headers: dict[str, str]) -> None:
+    length = headers.get("content-length")
+    if length is not None and length.isascii() and length.isdigit():
+        # The parsers refused any other length already; this one may have a hundred digits.
+        digits = length.lstrip("0")
+        if len(digits) > len(str(MAX_BODY)) or int(digits or "0") > MAX_BODY:
+            raise ProtocolViolation(f"the answer announces a body over {MAX_BODY} bytes")
     transfer = headers.get("transfer-encoding")
     if transfer is not None:
         # httpx (h11) refuses these and aiohttp reads them: framing that may smuggle.
         if transfer.strip().lower() != "chunked":
             raise ProtocolViolation("the transfer coding is not just chunked")
-        if "content-length" in headers:
+        if length is not None:
             raise ProtocolViolation("the answer has both Transfer-Encoding and Content-Length")
-    return headers
+
+
+def check_body_size(size: int) -> None:
+    """Refuse a body once *size* bytes of it, as sent, have been read past `MAX_BODY`.
+
+    Raises:
+        ProtocolViolation: *size* is over the limit.
+    """
+    if size > MAX_BODY:
+        raise ProtocolViolation(f"the body runs past {MAX_BODY} bytes")
 
 
 def read_answer(
@@ -114,8 +137,10 @@ def read_answer(
     transport built in memory).
 
     Raises:
-        ProtocolViolation: the content coding is not one we accept, or does not decode.
+        ProtocolViolation: the body is over `MAX_BODY` bytes, or its content coding is not
+            one we accept, or does not decode.
     """
+    check_body_size(len(body))
     coding = headers.get("content-encoding")
     if coding is not None and not decoded:
         body = _decode(coding, body)

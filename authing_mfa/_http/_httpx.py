@@ -13,7 +13,14 @@ import httpx
 
 from authing_mfa._settings import Settings
 
-from ._answer import ACCEPT_ENCODING, Answer, read_answer, read_head
+from ._answer import (
+    ACCEPT_ENCODING,
+    MAX_BODY,
+    Answer,
+    check_body_size,
+    read_answer,
+    read_head,
+)
 from ._failures import Kind, check_request, kind_of, transport_error
 from ._tls import tls_context
 
@@ -103,7 +110,16 @@ class HttpxStack:
                 # Built in memory by a transport (httpx.MockTransport, respx) and read, so
                 # decoded, by httpx already: there are no bytes from a server to decode.
                 return read_answer(status, reason, headers, response.content, decoded=True)
-            content = b"".join([chunk async for chunk in response.aiter_raw()])
+            chunks: list[bytes] = []
+            size = 0
+            # Read to the end but kept only up to the limit: leaving httpx's nested async
+            # generators unfinished would have trio warn as the collector closes them.
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size <= MAX_BODY:
+                    chunks.append(chunk)
+            check_body_size(size)
+            content = b"".join(chunks)
         finally:
             await response.aclose()
         return read_answer(status, reason, headers, content)

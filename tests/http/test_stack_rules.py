@@ -54,6 +54,7 @@ from authing_mfa import (
     TransportError,
 )
 from authing_mfa._http._aiohttp import AiohttpStack
+from authing_mfa._http._answer import MAX_BODY
 from authing_mfa._http._httpx import HttpxStack
 
 # aiohttp against httpx under both event loops; the blocking client runs the same stacks
@@ -219,6 +220,34 @@ def test_the_wait_for_a_head_leaves_the_callers_cancellation_alone(hostile):
     with hostile.play((), conversation.api, default_api_answer("get_status")) as seen:
         asyncio.run(main())
     assert seen["api"] == 3
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+@pytest.mark.parametrize("length", [b"67108865", b"99999999999999999999", b"000067108865"])
+def test_a_body_announced_over_the_limit_is_refused_before_it_is_read(hostile, runner, length):
+    """A Content-Length past 64 MiB ends the exchange at the head: nothing of it is read."""
+    huge = Answer(body=STATUS, length=length, stall=Stall("body", LONG_STALL), keep_alive=False)
+    outcome = run(hostile, Conversation(api=(huge,)), runner)
+    assert outcome.result == "error ConnectionError", outcome
+    # aiohttp's own parser refuses a length past 2**64 before our check sees it.
+    assert "announces a body over 67108864 bytes" in str(outcome.error) or (
+        "Content-Length overflow" in str(outcome.error) and len(length) > 19
+    )
+    assert outcome.seen == (1, 1)
+    assert outcome.elapsed < LONG_STALL, outcome  # refused before the stalled body
+
+
+@pytest.mark.slow  # sends 64 MiB per runner
+@pytest.mark.parametrize("runner", RUNNERS)
+@pytest.mark.parametrize("framing", ["eof", "chunked"])
+def test_a_body_that_runs_past_the_limit_is_refused(hostile, runner, framing):
+    """A body with no length, or chunked, is refused once it runs past 64 MiB, not kept whole."""
+    endless = Answer(body=b" " * (MAX_BODY + 70_000), framing=framing, keep_alive=False)
+    # Time enough for the server to write 64 MiB: the limit must end the read, not a timeout.
+    conversation = Conversation(api=(endless,), options=(("timeout", 5.0),))
+    outcome = run(hostile, conversation, runner)
+    assert outcome.result == "error ConnectionError", outcome
+    assert "runs past 67108864 bytes" in str(outcome.error)
 
 
 @pytest.mark.parametrize("runner", RUNNERS)
