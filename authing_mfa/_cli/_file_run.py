@@ -60,6 +60,7 @@ __all__ = [
     "Command",
     "FileOptions",
     "FileRun",
+    "UserIdCommand",
     "check_files",
     "dry_run",
     "redacted",
@@ -85,12 +86,13 @@ from authing_mfa._bulk import STOPS_THE_RUN
 from authing_mfa._bulk_rows import Outcome
 from authing_mfa._errors import ApiError, AuthenticationError, AuthingMfaError
 from authing_mfa._settings import ENV_SECRET
+from authing_mfa._validation import check_user_id
 
 from ._exit import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, cli_message
 from ._intmap import IntMap, id_hash
 from ._journal import FAILED, INVALID, Journal, has_rows, read_done, read_line_numbers
 from ._progress import Progress
-from ._row_file import Columns, FileFormatError, Format, Row, RowSource
+from ._row_file import ID_COLUMNS, Columns, FileFormatError, Format, Row, RowSource
 
 if TYPE_CHECKING:
     from authing_mfa._bulk import BulkStream
@@ -227,6 +229,16 @@ class Command:
     def report(self, run: FileRun) -> str:  # noqa: ARG002
         """Return lines of the command's own to add to the summary."""
         return ""
+
+
+class UserIdCommand(Command):
+    """A command over a file of user ids (`ID_COLUMNS`), each row's record the id itself."""
+
+    columns = ID_COLUMNS
+
+    def check(self, values: tuple[object, ...]) -> str:
+        """Return the row's user id, checked."""
+        return check_user_id(values[0], "userId")
 
 
 class FileRun:

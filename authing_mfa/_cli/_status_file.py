@@ -27,13 +27,11 @@ from authing_mfa._async_client import AsyncMfaClient
 from authing_mfa._bulk_rows import Outcome
 from authing_mfa._errors import AuthingMfaError, NotFoundError
 from authing_mfa._models import MfaStatus, MfaType
-from authing_mfa._validation import check_user_id
 
 from ._exit import EXIT_USAGE, UsageError
-from ._file_run import Command, FileOptions, FileRun, run_file, same_file
+from ._file_run import FileOptions, FileRun, UserIdCommand, run_file, same_file
 from ._journal import FAILED, INVALID
 from ._report import ReportFormat, StatusReport
-from ._row_file import ID_COLUMNS
 
 if TYPE_CHECKING:
     from authing_mfa._bulk import BulkStream
@@ -42,7 +40,7 @@ READ = "read"
 _ALWAYS_SHOWN = (MfaType.OTP.value, MfaType.FACE.value)
 
 
-class StatusCommand(Command):
+class StatusCommand(UserIdCommand):
     """``status --from``: each user's bound factors, into a report.
 
     Args:
@@ -52,7 +50,6 @@ class StatusCommand(Command):
     """
 
     name = "status"
-    columns = ID_COLUMNS
     done = READ
     verbs = ("would read", "read")
     journaled = False
@@ -69,10 +66,6 @@ class StatusCommand(Command):
         """Users with no factor bound."""
         self.not_found = 0
         self._report: StatusReport | None = None
-
-    def check(self, values: tuple[object, ...]) -> str:
-        """Return the row's user id, checked."""
-        return check_user_id(values[0], "userId")
 
     def send(
         self,

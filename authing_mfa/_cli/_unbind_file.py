@@ -31,12 +31,20 @@ from authing_mfa._async_client import AsyncMfaClient
 from authing_mfa._bulk_rows import Outcome, UnbindRecord
 from authing_mfa._errors import InvalidArgumentError
 from authing_mfa._models import MfaType
-from authing_mfa._validation import check_mfa_type, check_user_id
+from authing_mfa._validation import check_mfa_type
 
 from ._exit import EXIT_FAILED, EXIT_USAGE, UsageError
-from ._file_run import DUPLICATE, SKIPPED, Command, FileOptions, check_files, dry_run, run_file
+from ._file_run import (
+    DUPLICATE,
+    SKIPPED,
+    FileOptions,
+    UserIdCommand,
+    check_files,
+    dry_run,
+    run_file,
+)
 from ._journal import INVALID, UNBOUND
-from ._row_file import ID_COLUMNS, FileFormatError
+from ._row_file import FileFormatError
 
 if TYPE_CHECKING:
     from authing_mfa._bulk import BulkStream
@@ -44,11 +52,10 @@ if TYPE_CHECKING:
 _YES = frozenset({"y", "yes"})
 
 
-class UnbindCommand(Command):
+class UnbindCommand(UserIdCommand):
     """``unbind --from``: the factor *mfa_type* unbound from each listed user."""
 
     name = "unbind"
-    columns = ID_COLUMNS
     done = UNBOUND
     duplicates_invalid = False
     refused = "may not unbind users' factors"
@@ -60,10 +67,6 @@ class UnbindCommand(Command):
     def journal_run(self) -> dict[str, str]:
         """Return the command and the factor: a journal is resumed by an unbind of the same."""
         return {"command": self.name, "type": self.mfa_type.value}
-
-    def check(self, values: tuple[object, ...]) -> str:
-        """Return the row's user id, checked."""
-        return check_user_id(values[0], "userId")
 
     def send(
         self,
