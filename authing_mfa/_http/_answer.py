@@ -44,6 +44,7 @@ from collections.abc import Iterable, Mapping
 ACCEPT_ENCODING = "gzip, deflate"
 MAX_HEAD = 64 * 1024
 MAX_BODY = 64 * 1024 * 1024
+_MAX_BODY_DIGITS = len(str(MAX_BODY))
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _MIN_STATUS, _MAX_STATUS = 200, 599
@@ -107,7 +108,7 @@ def _check_framing(headers: dict[str, str]) -> None:
     if length is not None and length.isascii() and length.isdigit():
         # The parsers refused any other length already; this one may have a hundred digits.
         digits = length.lstrip("0")
-        if len(digits) > len(str(MAX_BODY)) or int(digits or "0") > MAX_BODY:
+        if len(digits) > _MAX_BODY_DIGITS or int(digits or "0") > MAX_BODY:
             raise ProtocolViolation(f"the answer announces a body over {MAX_BODY} bytes")
     transfer = headers.get("transfer-encoding")
     if transfer is not None:
