@@ -133,9 +133,13 @@ def test_a_named_pipe_is_read_as_a_stream(tmp_path, capsys):
     try:
         code, out, err = _run(["import-totp", "--from", str(fifo), "--dry-run"], capsys)
     finally:
-        if feeder.is_alive():  # the command never opened the pipe: let the writer finish
+        # A writer that has just closed the pipe may still be alive for a moment: reading the
+        # pipe then would wait for a writer that never comes. Only one still blocked after
+        # a while is waiting for the reader the command never was.
+        feeder.join(timeout=10)
+        if feeder.is_alive():
             fifo.read_bytes()
-        feeder.join()
+            feeder.join()
     assert code == 1
     assert "would import 1, failed 1" in out
     assert "progress: 2 rows," in err
