@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+from aiohttp.client_reqrep import ClientRequest
+from aiohttp.connector import Connection
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.tracing import Trace
 from yarl import URL
 
 from authing_mfa._settings import Settings
@@ -71,7 +74,8 @@ class AiohttpStack:
 
     def _open(self) -> aiohttp.ClientSession:
         limits = self._settings.limits
-        connector = aiohttp.TCPConnector(
+        connector = _Connector(
+            self._heads,
             limit=limits.max_connections or 0,
             limit_per_host=0,
             keepalive_timeout=limits.keepalive_expiry or 5.0,
@@ -105,11 +109,12 @@ class AiohttpStack:
         return session
 
     def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
-        # Most attempts use the configured timeout: build its object once.
+        # Most attempts use the configured timeout: build its object once. Only each attempt
+        # to connect keeps aiohttp's own limit: `_HeadWatch` and `_BodyWatch` do the rest.
         timeout = self._timeouts.get(seconds)
         if timeout is None:
             timeout = aiohttp.ClientTimeout(
-                total=None, connect=seconds, sock_connect=seconds, sock_read=seconds
+                total=None, connect=None, sock_connect=seconds, sock_read=None
             )
             if len(self._timeouts) < 8:  # noqa: PLR2004 - a handful of distinct budgets
                 self._timeouts[seconds] = timeout
@@ -125,7 +130,7 @@ class AiohttpStack:
     ) -> Answer:
         """Send a request through aiohttp; see `HttpStack.send`."""
         heads = self._heads
-        ticket = heads.watch(_head_limit(timeout))
+        ticket = heads.watch(timeout)
         try:
             if headers is not self._checked:  # the pipeline passes one dict per token
                 check_request(url, headers)
@@ -163,7 +168,7 @@ class AiohttpStack:
         except asyncio.CancelledError:
             if not ticket.expired():
                 raise
-            stalled: Exception = aiohttp.ServerTimeoutError("no final answer after an interim one")
+            stalled: Exception = aiohttp.ServerTimeoutError("no answer within the timeout")
             error = transport_error("timeout", stalled, method, url, timeout)
         except Exception as exc:  # noqa: BLE001 - every library error becomes ours, below
             error = transport_error(kind_of(exc, _KINDS), exc, method, url, timeout)
@@ -205,28 +210,20 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     return b"".join(chunks)
 
 
-def _head_limit(timeout: float) -> float:
-    """Return how long a request may wait for its answer's head: see `_HeadWatch`."""
-    # A connection within one timeout (aiohttp's connect timeout covers the wait for a free
-    # one too) and the head within another; aiohttp rounds a connect deadline past 5 s up to
-    # the next whole second, hence the extra second for those.
-    return 2 * timeout + (1.0 if timeout > 5 else 0.0)  # noqa: PLR2004 - aiohttp's threshold
-
-
 class _Ticket:
     """One request's wait for its answer's head, as `_HeadWatch` keeps it."""
 
-    __slots__ = ("deadline", "fired", "task")
+    __slots__ = ("deadline", "fired", "task", "timeout")
 
-    def __init__(self, task: asyncio.Task[Any] | None, deadline: float) -> None:
+    def __init__(self, task: asyncio.Task[Any], timeout: float, deadline: float) -> None:
         self.task = task
+        self.timeout = timeout
         self.deadline = deadline
         self.fired = False
 
     def fire(self) -> None:
         self.fired = True
-        if self.task is not None:
-            self.task.cancel()
+        self.task.cancel()
 
     def expired(self) -> bool:
         """Whether the cancellation being handled is this deadline's alone.
@@ -243,42 +240,59 @@ class _Ticket:
 
 
 class _HeadWatch:
-    """Ends the waits for a head that aiohttp's own timeouts no longer bound, for one stack.
+    """The time limits of one stack's requests until their answers' heads arrive.
 
-    Once an interim (1xx) answer has ended, aiohttp waits for the final head with no read
-    timeout at all (aiohttp 3.14): a server that sends ``100 Continue`` and then nothing would
-    hold the call forever, where httpx raises its read timeout. Every other wait for a head is
-    bounded by aiohttp's connect and read timeouts, so within `_head_limit` it has arrived or
-    failed; past it, the watch cancels the waiting task and `AiohttpStack.send` raises our
-    `TimeoutError` in place of the cancellation.
+    A request may take *timeout* seconds to get a connection (a free one from the pool, or a
+    new one: aiohttp's ``sock_connect`` also bounds each attempt to connect), then *timeout*
+    seconds more from the moment it has one until the head of its answer has arrived: the
+    time to send it and the server's time to answer. Past either, the watch cancels the
+    waiting task and `AiohttpStack.send` raises our `TimeoutError` in place of the
+    cancellation. The body is `_BodyWatch`'s.
 
-    One timer for all of a stack's requests, set for the earliest deadline, rather than one
-    per request: a timer per request cost 3 to 4 µs of CPU per call at concurrency 32 (async
-    c32 went from 1.21 to 1.31 times raw aiohttp, bulk import from 0.81 to 0.78, in one
-    `python -m benchmarks` run each), a set entry costs a fraction of one.
+    These limits replace aiohttp's ``connect`` and ``sock_read`` timeouts, for speed and for
+    one gap. aiohttp keeps a timer per request for each (its read timer is moved on every
+    chunk received): dropping them made a call at concurrency 32 cost 7 µs less CPU, a tenth
+    of what raw aiohttp costs (measured on loopback, interleaved, 25 repetitions). And after
+    an interim (1xx) answer aiohttp waits for the final head with no read timeout at all
+    (aiohttp 3.14), so ``100 Continue`` followed by silence would hold a call forever.
+
+    One timer serves all of a stack's requests, set for the earliest deadline: a timer per
+    request cost 3 to 4 µs of CPU per call at concurrency 32, a dict entry a fraction of one.
     """
 
     __slots__ = ("_handle", "_loop", "_waiting", "_when")
 
     def __init__(self) -> None:
-        self._waiting: set[_Ticket] = set()
+        self._waiting: dict[asyncio.Task[Any], _Ticket] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._when = math.inf  # when the timer fires, if set
 
-    def watch(self, limit: float) -> _Ticket:
-        """Start watching the running task's wait for a head, for *limit* seconds."""
+    def watch(self, timeout: float) -> _Ticket:
+        """Start watching the running task's request, which may wait *timeout* for a connection."""
         loop = self._loop or asyncio.get_running_loop()
         self._loop = loop
-        ticket = _Ticket(asyncio.current_task(loop), loop.time() + limit)
-        self._waiting.add(ticket)
+        task = asyncio.current_task(loop)
+        if task is None:  # pragma: no cover - a coroutine asyncio runs always has its task
+            raise RuntimeError("an aiohttp request must run in an asyncio task")
+        ticket = _Ticket(task, timeout, loop.time() + timeout)
+        self._waiting[task] = ticket
         if ticket.deadline < self._when:
             self._set_timer(ticket.deadline)
         return ticket
 
+    def connected(self) -> None:
+        """Give the running task's request *timeout* from now to get the head of its answer."""
+        assert self._loop is not None  # noqa: S101 - a request is watched before it connects
+        ticket = self._waiting.get(asyncio.current_task(self._loop))  # type: ignore[arg-type]
+        if ticket is not None:
+            # Later than its deadline so far: the timer, set for that one or earlier, stays.
+            ticket.deadline = self._loop.time() + ticket.timeout
+
     def done(self, ticket: _Ticket) -> None:
         """Stop watching *ticket*: its head arrived, or its request ended."""
-        self._waiting.discard(ticket)
+        if self._waiting.get(ticket.task) is ticket:
+            del self._waiting[ticket.task]
 
     def close(self) -> None:
         """Stop the timer; the stack is closing."""
@@ -300,9 +314,9 @@ class _HeadWatch:
         # The loop may run a timer a clock tick early: a millisecond counts as due.
         now = self._loop.time() + 0.001
         nearest = math.inf
-        for ticket in list(self._waiting):
+        for ticket in list(self._waiting.values()):
             if ticket.deadline <= now:
-                self._waiting.discard(ticket)
+                del self._waiting[ticket.task]
                 ticket.fire()
             else:
                 nearest = min(nearest, ticket.deadline)
@@ -310,38 +324,60 @@ class _HeadWatch:
             self._set_timer(nearest)
 
 
-class _BodyWatch:
-    """Ends a body read that aiohttp left waiting on a connection it had already lost.
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's connector, telling the stack's `_HeadWatch` when a request has its connection."""
 
-    When aiohttp's parser fails inside a chunked body on a reused connection, it closes the
-    connection and drops its read timer but never fails the body's stream, so ``read()``
-    would wait forever (aiohttp 3.14). Every *timeout* seconds of reading, this checks the
-    stream: a lost connection fails it (our `ConnectionError`), a stream that received
-    nothing meanwhile times out (our `TimeoutError`); otherwise it looks again later.
+    def __init__(self, heads: _HeadWatch, **options: Any) -> None:  # noqa: ANN401
+        super().__init__(**options)
+        self._heads = heads
+
+    async def connect(
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> Connection:
+        """Return a connection for *req*, as aiohttp does, and start its wait for the head."""
+        connection = await super().connect(req, traces, timeout)
+        self._heads.connected()
+        return connection
+
+
+class _BodyWatch:
+    """Ends a body read that stalls for *timeout*, or that aiohttp left waiting for nothing.
+
+    aiohttp keeps no read timeout here (see `_HeadWatch`): this looks at the body's stream
+    every quarter of *timeout* and fails it (our `TimeoutError`) once nothing has arrived for
+    *timeout*, which it notices at most a quarter of *timeout* late. It also fails a stream
+    whose connection is gone (our `ConnectionError`): when aiohttp's parser fails inside a
+    chunked body on a reused connection, it closes the connection but never fails the body's
+    stream, so ``read()`` would wait forever (aiohttp 3.14).
     """
 
-    __slots__ = ("_handle", "_received", "_response", "_timeout")
+    __slots__ = ("_handle", "_loop", "_moved", "_received", "_response", "_timeout")
 
     def __init__(self, response: aiohttp.ClientResponse, timeout: float) -> None:
         self._response = response
         self._timeout = timeout
+        self._loop = asyncio.get_running_loop()
         self._received = response.content.total_bytes
-        self._handle = asyncio.get_running_loop().call_later(timeout, self._check)
+        self._moved = self._loop.time()  # when `_received` was first seen: the head came now
+        self._handle = self._loop.call_later(timeout / 4, self._check)
 
     def _check(self) -> None:
         content = self._response.content
         if content.is_eof() or content.exception() is not None:
             return
         connection = self._response.connection
+        now = self._loop.time()
         if connection is None or connection.transport is None:
             content.set_exception(
                 aiohttp.ClientPayloadError("the connection was lost before the body ended")
             )
-        elif content.total_bytes == self._received:
+            return
+        if content.total_bytes != self._received:
+            self._received, self._moved = content.total_bytes, now
+        elif now - self._moved >= self._timeout:
             content.set_exception(aiohttp.ServerTimeoutError("no body data within the timeout"))
-        else:
-            self._received = content.total_bytes
-            self._handle = asyncio.get_running_loop().call_later(self._timeout, self._check)
+            return
+        self._handle = self._loop.call_later(self._timeout / 4, self._check)
 
     def cancel(self) -> None:
         self._handle.cancel()

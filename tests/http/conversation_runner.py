@@ -44,8 +44,9 @@ TIMEOUT = 0.5
 TOTAL_TIMEOUT = 8.0
 MAX_RETRY_WAIT = 0.5
 SHORT_STALL = 0.1
-# Past the timeout, and past the aiohttp stack's own limit on a wait for a head (twice the
-# timeout, see `_http._aiohttp._head_limit`), so no stall ends just as a timer does.
+# Past the timeout, and past the time a stall of either stack can take to be noticed (at most
+# twice the timeout: a connection, then a head, each within it), so no stall ends just as a
+# timer does.
 LONG_STALL = 2 * TIMEOUT + 0.5
 # The property's margin over total_timeout: measured, generous, never a tight timing.
 MARGIN = 2.0

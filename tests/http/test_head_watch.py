@@ -58,3 +58,55 @@ def test_every_overdue_wait_is_ended_and_no_finished_one():
         watch.close()
 
     asyncio.run(main())
+
+
+def test_a_connected_request_gets_its_timeout_again_from_then():
+    """`connected` moves a wait's deadline to *timeout* after it: the head gets its own budget."""
+
+    async def main() -> None:
+        watch = _HeadWatch()
+        outcomes: dict[str, str] = {}
+
+        async def wait(name: str, connect_after: float | None) -> None:
+            ticket = watch.watch(0.4)
+            try:
+                if connect_after is not None:
+                    await asyncio.sleep(connect_after)
+                    watch.connected()  # as the stack's connector does
+                await asyncio.sleep(0.5 - (connect_after or 0.0))  # 0.5 s from the start
+                outcomes[name] = "finished"
+            except asyncio.CancelledError:
+                outcomes[name] = "expired" if ticket.expired() else "cancelled from outside"
+            finally:
+                watch.done(ticket)
+
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.gather(wait("connected at 0.3 s", 0.3), wait("never connected", None))
+        assert outcomes == {"connected at 0.3 s": "finished", "never connected": "expired"}
+        assert loop.time() - started < 3.0
+        assert not watch._waiting
+        watch.close()
+
+    asyncio.run(main())
+
+
+def test_connected_outside_a_watched_request_changes_nothing():
+    """A connection made for a request the watch does not know (none of ours) is ignored."""
+
+    async def main() -> None:
+        watch = _HeadWatch()
+        ticket = watch.watch(5)
+        deadline = ticket.deadline
+
+        async def other() -> None:
+            watch.connected()
+
+        await asyncio.create_task(other())
+        assert ticket.deadline == deadline
+        watch.done(ticket)
+        watch.done(ticket)  # twice, as the stack may: harmless
+        assert not watch._waiting
+        watch.close()
+
+    asyncio.run(main())

@@ -19,6 +19,7 @@ import gzip
 import sys
 import traceback
 
+import anyio
 import httpx
 import pytest
 from conversation_runner import (
@@ -166,6 +167,60 @@ def test_a_stall_past_the_timeout_is_a_retried_timeout_error(hostile, runner, wh
     assert outcome.result == "error TimeoutError", outcome
     assert outcome.seen == (1, 2)
     assert "no answer within 0.4 s" in str(outcome.error)
+
+
+@pytest.mark.slow  # waits out a real timeout
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_a_server_that_never_answers_fails_the_attempt_after_timeout(hostile, runner):
+    """Silence after the request ends the attempt after `timeout` on every stack, not later.
+
+    The aiohttp stack bounds the wait for a head itself (`_HeadWatch`); it once allowed twice
+    the timeout there.
+    """
+    silent = Answer(body=STATUS, stall=Stall("start", 4.0))
+    outcome = run(hostile, Conversation(api=(silent,), options=(("timeout", 1.0),)), runner)
+    assert outcome.result == "error TimeoutError", outcome
+    assert "no answer within 1 s" in str(outcome.error)
+    assert outcome.elapsed < 1.8, outcome  # after 1 s, and well before twice that
+
+
+@pytest.mark.slow  # waits out real stalls
+@pytest.mark.parametrize(
+    ("backend", "http_backend"),
+    [("asyncio", "aiohttp"), ("asyncio", "httpx"), ("trio", "httpx")],
+    ids=["aiohttp/asyncio", "httpx/asyncio", "httpx/trio"],
+)
+def test_waiting_for_a_connection_and_for_the_answer_each_have_the_timeout(
+    hostile, backend, http_backend
+):
+    """A wait for a free connection, then a wait for the head, each under `timeout`: no error.
+
+    One connection, two calls at once, each answer 0.6 s late with a timeout of 1 s: the
+    second call waits 0.6 s for the connection and 0.6 s for its answer, 1.2 s in all, and
+    must succeed on every stack, as httpx's separate pool and read timeouts allow.
+    """
+    slow = Answer(body=STATUS, stall=Stall("start", 0.6))
+    settings = client_settings(hostile, Conversation(options=(("timeout", 1.0),)))
+    settings["limits"] = httpx.Limits(max_connections=1)
+    took: list[float] = []
+
+    async def call(mfa: AsyncMfaClient) -> None:
+        started = anyio.current_time()
+        assert (await mfa.get_status("u1")).otp
+        took.append(anyio.current_time() - started)
+
+    async def main() -> None:
+        async with (
+            AsyncMfaClient(**settings, http_backend=http_backend) as mfa,
+            anyio.create_task_group() as group,
+        ):
+            group.start_soon(call, mfa)
+            group.start_soon(call, mfa)
+
+    with hostile.play((), (slow, slow), default_api_answer("get_status")) as seen:
+        anyio.run(main, backend=backend)
+    assert seen["api"] == 2  # no attempt timed out and was sent again
+    assert max(took) > 1.1, took  # the second call did wait for the connection
 
 
 @pytest.mark.slow  # waits out a real timeout
