@@ -91,12 +91,17 @@ def read_head(
     for raw_name, raw_value in raw_headers:
         size += len(raw_name) + len(raw_value) + 4
         name = raw_name.decode("latin-1").lower()
-        value = _text(raw_value)
+        try:
+            value = raw_value.decode("ascii")  # nearly every value, without a call to `_text`
+        except UnicodeDecodeError:
+            value = _text(raw_value)
         # isprintable() is the fast answer for the usual value; a tab needs the full check.
         if not value.isprintable() and _CONTROL.search(value):
             raise ProtocolViolation(f"the {name[:40]!r} header holds a control character")
-        previous = headers.get(name)
-        headers[name] = value if previous is None else f"{previous}, {value}"
+        if name in headers:
+            headers[name] = f"{headers[name]}, {value}"
+        else:
+            headers[name] = value
     if size > MAX_HEAD:
         raise ProtocolViolation(f"the status line and headers exceed {MAX_HEAD} bytes")
     _check_framing(headers)
@@ -105,7 +110,13 @@ def read_head(
 
 def _check_framing(headers: dict[str, str]) -> None:
     length = headers.get("content-length")
-    if length is not None and length.isascii() and length.isdigit():
+    # Fewer digits than the limit has are surely under it: the usual answer stops here.
+    if (
+        length is not None
+        and len(length) >= _MAX_BODY_DIGITS
+        and length.isascii()
+        and length.isdigit()
+    ):
         # The parsers refused any other length already; this one may have a hundred digits.
         digits = length.lstrip("0")
         if len(digits) > _MAX_BODY_DIGITS or int(digits or "0") > MAX_BODY:
