@@ -172,7 +172,17 @@ def is_token_refusal(error: ApiError) -> bool:
 def _json_or_none(content: bytes) -> Any:  # noqa: ANN401
     try:
         # UTF-8, as RFC 8259 requires; decoding first skips json.loads' guess at the encoding.
-        return _JSON.decode(content.decode())
+        text = content.decode()
+        # A body that is one JSON value and nothing else, as a server sends it, skips the two
+        # whitespace scans around it; anything else gets the full rules of json.loads.
+        try:
+            value, end = _JSON.raw_decode(text)
+        except ValueError:
+            pass
+        else:
+            if end == len(text):
+                return value
+        return _JSON.decode(text)
     # JSONDecodeError and UnicodeDecodeError alike, and arrays nested past the stack's depth.
     except (ValueError, RecursionError):
         return None
