@@ -21,7 +21,7 @@ value one loop wrote, such as the token's expiry, reads right in every other.
 
 from __future__ import annotations
 
-__all__ = ["Clock", "LoopPart", "PerLoop", "current_loop"]
+__all__ = ["Clock", "LoopPart", "PerLoop", "current_loop", "time_reader"]
 
 import contextlib
 import sys
@@ -72,15 +72,30 @@ class Clock:
     clock still moves a client's times, as tests on ``MockClock`` expect.
     """
 
-    __slots__ = ("_offset", "_read")
+    __slots__ = ("_offset", "_read", "now")
 
     def __init__(self, read: Callable[[], float]) -> None:
         self._read = read
         self._offset = read() - time.monotonic()
-
-    def now(self) -> float:
+        # A loop whose clock is time.monotonic() reads the shared scale itself.
+        self.now: Callable[[], float] = read if read is time.monotonic else self._shifted
         """Return the time on the shared scale, in seconds."""
+
+    def _shifted(self) -> float:
         return self._read() - self._offset
+
+
+def time_reader(loop: asyncio.AbstractEventLoop) -> Callable[[], float]:
+    """Return what reads *loop*'s clock: `time.monotonic` itself for asyncio's own loops.
+
+    Their ``time()`` returns ``time.monotonic()``; calling that directly saves a Python frame
+    on every reading, and a call reads the time two or three times. Other loops (uvloop's)
+    keep their own clock.
+    """
+    base = sys.modules["asyncio"].BaseEventLoop  # loaded: its loop is running
+    if getattr(loop.time, "__func__", None) is base.time:
+        return time.monotonic
+    return loop.time
 
 
 class _Entry(Generic[P]):
@@ -156,7 +171,7 @@ class PerLoop(Generic[P]):
             new = entry is None
             if entry is None:
                 # Built and registered with no await in between: one part per loop.
-                read = trio.current_time if trio_run else loop.time  # type: ignore[union-attr, attr-defined]
+                read = trio.current_time if trio_run else time_reader(loop)  # type: ignore[union-attr, arg-type]
                 entry = self._entries[loop] = _Entry(loop, self._open_part(Clock(read)))
         if new and trio_run:
             trio.lowlevel.spawn_system_task(_close_at_run_end, entry.part)  # type: ignore[union-attr]

@@ -8,8 +8,9 @@ import asyncio
 import builtins
 import inspect
 import math
+import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -19,6 +20,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.tracing import Trace
 from yarl import URL
 
+from authing_mfa._loops import time_reader
 from authing_mfa._settings import Settings
 
 from ._answer import (
@@ -260,22 +262,25 @@ class _HeadWatch:
     request cost 3 to 4 µs of CPU per call at concurrency 32, a dict entry a fraction of one.
     """
 
-    __slots__ = ("_handle", "_loop", "_waiting", "_when")
+    __slots__ = ("_handle", "_loop", "_time", "_waiting", "_when")
 
     def __init__(self) -> None:
         self._waiting: dict[asyncio.Task[Any], _Ticket] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._time: Callable[[], float] = time.monotonic  # the loop's clock, once it runs
         self._handle: asyncio.TimerHandle | None = None
         self._when = math.inf  # when the timer fires, if set
 
     def watch(self, timeout: float) -> _Ticket:
         """Start watching the running task's request, which may wait *timeout* for a connection."""
-        loop = self._loop or asyncio.get_running_loop()
-        self._loop = loop
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+            self._time = time_reader(loop)
         task = asyncio.current_task(loop)
         if task is None:  # pragma: no cover - a coroutine asyncio runs always has its task
             raise RuntimeError("an aiohttp request must run in an asyncio task")
-        ticket = _Ticket(task, timeout, loop.time() + timeout)
+        ticket = _Ticket(task, timeout, self._time() + timeout)
         self._waiting[task] = ticket
         if ticket.deadline < self._when:
             self._set_timer(ticket.deadline)
@@ -287,7 +292,7 @@ class _HeadWatch:
         ticket = self._waiting.get(asyncio.current_task(self._loop))  # type: ignore[arg-type]
         if ticket is not None:
             # Later than its deadline so far: the timer, set for that one or earlier, stays.
-            ticket.deadline = self._loop.time() + ticket.timeout
+            ticket.deadline = self._time() + ticket.timeout
 
     def done(self, ticket: _Ticket) -> None:
         """Stop watching *ticket*: its head arrived, or its request ended."""
@@ -312,7 +317,7 @@ class _HeadWatch:
         self._handle, self._when = None, math.inf
         assert self._loop is not None  # noqa: S101 - the timer runs in the watch's loop
         # The loop may run a timer a clock tick early: a millisecond counts as due.
-        now = self._loop.time() + 0.001
+        now = self._time() + 0.001
         nearest = math.inf
         for ticket in list(self._waiting.values()):
             if ticket.deadline <= now:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import warnings
 
 import anyio
@@ -16,6 +17,7 @@ import trio
 from support.netstat import connections_to
 
 from authing_mfa import AsyncMfaClient, AuthenticationError
+from authing_mfa._loops import Clock, time_reader
 from authing_mfa.testing import Emulator, run_server
 
 # A client built once, at module level, as an application would; bound to this module's
@@ -205,3 +207,23 @@ def test_a_client_dropped_without_closing_prints_nothing(server, emulator, kind)
     )
     assert result.stdout.strip() == "done"
     assert result.stderr == ""
+
+
+def test_an_asyncio_loop_is_timed_on_the_monotonic_clock_itself():
+    """asyncio's own loops are read through time.monotonic; a loop with its own clock is not."""
+
+    class OwnClock(asyncio.SelectorEventLoop):
+        def time(self) -> float:
+            return 1000.0 + super().time()
+
+    for loop, expected in ((asyncio.new_event_loop(), time.monotonic), (OwnClock(), None)):
+        try:
+            read = time_reader(loop)
+            if expected is None:
+                assert read == loop.time
+                clock = Clock(read)
+                assert abs(clock.now() - time.monotonic()) < 1.0  # shifted onto the shared scale
+            else:
+                assert read is expected
+        finally:
+            loop.close()
