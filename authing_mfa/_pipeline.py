@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from json import dumps
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from ._envelope import decode, is_token_refusal, request_id_of
@@ -34,6 +34,8 @@ from ._token import Flight, ManagementTokens, StaticToken, TokenSource
 from ._warmup import warm_up
 
 logger = logging.getLogger("authing_mfa")
+
+T = TypeVar("T")
 
 _JSON_HEADER = {"content-type": "application/json"}
 
@@ -118,10 +120,12 @@ class Pipeline:
         *,
         params: dict[str, str] | None = None,
         json: dict[str, object] | None = None,
-    ) -> Any:  # noqa: ANN401 - the envelope's data is any JSON
-        """Make one API call, with retries, and return the envelope's ``data``.
+        read: Callable[[Any], T],
+    ) -> T:
+        """Make one API call, with retries, and return ``read(data)`` of its envelope's ``data``.
 
-        *path* must already be percent-encoded.
+        *path* must already be percent-encoded. *read* is applied once, to the answer the call
+        ends with: a record it cannot build raises out of the call, never retried.
         """
         part = self._loops.find() or await self._loops.open()
         url = self._base + path
@@ -146,15 +150,18 @@ class Pipeline:
             started = part.flight.clock.now()
             headers = self._headers_for(token, body is not None)
             try:
-                return decode(
+                data = decode(
                     await part.stack.send(method, url, headers, body, self._first_timeout)
                 )
             except AuthingMfaError as exc:
                 first = (token, exc)
+            else:
+                return read(data)
         attempt = self._attempt(part, method, path, url, body, first)
-        return await self._retry.run(
+        data = await self._retry.run(
             attempt, part.flight.clock.now, lambda: f"{method} {path}", started=started
         )
+        return read(data)
 
     def _attempt(
         self,
