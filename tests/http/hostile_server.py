@@ -187,6 +187,7 @@ class _Play:
     api: tuple[Answer, ...]
     default_api: Answer
     seen: Counter[str] = field(default_factory=Counter)
+    heads: list[bytes] = field(default_factory=list)
 
 
 class HostileServer:
@@ -200,6 +201,8 @@ class HostileServer:
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._lock = threading.Lock()
         self._play: _Play | None = None
+        # The request line and headers of every request of the last script, as received.
+        self.heads: list[bytes] = []
         self._connections: set[socket.socket] = set()
         self._closed = False
         self._acceptor = threading.Thread(target=self._accept, daemon=True)
@@ -216,6 +219,7 @@ class HostileServer:
         play = _Play(token, api, default_api)
         with self._lock:
             self._play = play
+            self.heads = play.heads
         try:
             yield play.seen
         finally:
@@ -248,10 +252,10 @@ class HostileServer:
         buffer = b""
         try:
             while True:
-                request, buffer = _read_request(connection, buffer)
+                request, head, buffer = _read_request(connection, buffer)
                 if request is None:
                     return
-                answer = self._answer_for(request)
+                answer = self._answer_for(request, head)
                 if answer is None or not _write(connection, answer):
                     return
         except OSError:
@@ -261,11 +265,12 @@ class HostileServer:
                 self._connections.discard(connection)
             _close(connection)
 
-    def _answer_for(self, path: str) -> Answer | None:
+    def _answer_for(self, path: str, head: bytes) -> Answer | None:
         with self._lock:
             play = self._play
             if play is None:
                 return None
+            play.heads.append(head)
             kind = "token" if path == TOKEN_PATH else "api"
             index = play.seen[kind]
             play.seen[kind] += 1
@@ -275,12 +280,12 @@ class HostileServer:
         return json_answer(token_body()) if kind == "token" else play.default_api
 
 
-def _read_request(connection: socket.socket, buffer: bytes) -> tuple[str | None, bytes]:
-    """Read one whole request; return its path (None at end of stream) and what follows."""
+def _read_request(connection: socket.socket, buffer: bytes) -> tuple[str | None, bytes, bytes]:
+    """Read one whole request; return its path (None at end of stream), its head, what follows."""
     while b"\r\n\r\n" not in buffer:
         chunk = connection.recv(65536)
         if not chunk:
-            return None, b""
+            return None, b"", b""
         buffer += chunk
     head, _, buffer = buffer.partition(b"\r\n\r\n")
     request_line, *header_lines = head.split(b"\r\n")
@@ -292,10 +297,10 @@ def _read_request(connection: socket.socket, buffer: bytes) -> tuple[str | None,
     while len(buffer) < length:
         chunk = connection.recv(65536)
         if not chunk:
-            return None, b""
+            return None, b"", b""
         buffer += chunk
     target = request_line.split(b" ")[1].decode("latin-1")
-    return target.partition("?")[0], buffer[length:]
+    return target.partition("?")[0], head, buffer[length:]
 
 
 def _write(connection: socket.socket, answer: Answer) -> bool:

@@ -1,0 +1,94 @@
+"""Both stacks put the same requests on the wire, header for header, as tokens change.
+
+The aiohttp stack keeps one session per kind of request, whose default headers are that
+kind's (`_http._aiohttp._Sender`), and swaps a new token's headers in; httpx's client takes
+each request's headers as they come. Whatever either does inside, the server must see the
+same requests from both, under every event loop.
+"""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from conversation_runner import TOTAL_TIMEOUT, default_api_answer
+from hostile_server import POOL_SECRET, TOKEN, TOTP_KEY, envelope, json_answer, token_body
+
+from authing_mfa import AsyncMfaClient, __version__
+
+SECOND_TOKEN = "eyJhbGciOiJIUzI1NiJ9.second-token-4c1d.c2lnbmF0dXJl"
+# Headers an HTTP library adds by itself, which the protocol leaves to it.
+LIBRARY_OWN = {"host", "connection"}
+RUNS = [("asyncio", "aiohttp"), ("asyncio", "httpx"), ("trio", "httpx")]
+
+
+def _requests(heads: list[bytes]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each request's line and its headers (sorted, duplicates kept), without the library's."""
+    requests = []
+    for head in heads:
+        line, *fields = head.decode("latin-1").split("\r\n")
+        pairs = []
+        for field in fields:
+            name, _, value = field.partition(":")
+            if name.lower() not in LIBRARY_OWN:
+                pairs.append((name.lower(), value.strip()))
+        requests.append((line, sorted(pairs)))
+    return requests
+
+
+def _session(hostile, backend: str, http_backend: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    settings = {
+        "host": hostile.url,
+        "user_pool_id": "5cce4aa83ed9f97b4dfd95f0",
+        "secret": POOL_SECRET,
+        "total_timeout": TOTAL_TIMEOUT,
+        "max_retries": 0,
+    }
+
+    async def main() -> None:
+        async with AsyncMfaClient(**settings, http_backend=http_backend) as mfa:
+            await mfa.get_status("u1")
+            await mfa.import_totp("u2", TOTP_KEY)
+            await mfa.get_status("u3")  # the token is refused: a new one, and a replay
+            await mfa.import_totp("u4", TOTP_KEY)
+            await mfa.unassociate_mfa("u5", "otp")
+            await mfa.get_status("u6")
+
+    status, imported = default_api_answer("get_status"), default_api_answer("import_totp")
+    refused = json_answer(envelope(None, 2020, "token refused"))
+    api = (status, imported, refused, status, imported, default_api_answer("unassociate_mfa"))
+    tokens = (json_answer(token_body(TOKEN)), json_answer(token_body(SECOND_TOKEN)))
+    with hostile.play(tokens, api, status) as seen:
+        anyio.run(main, backend=backend)
+    assert seen == {"token": 2, "api": 7}
+    return _requests(hostile.heads)
+
+
+def test_every_stack_sends_the_same_requests_through_a_token_change(hostile):
+    """Token requests, GETs, JSON POSTs and DELETEs, before and after a new token: the same."""
+    sent = {run: _session(hostile, *run) for run in RUNS}
+    reference = sent[RUNS[0]]
+    for run, requests in sent.items():
+        assert requests == reference, run
+    tokens_seen = []
+    for line, headers in reference:
+        names = [name for name, _ in headers]
+        assert len(names) == len(set(names)), (line, headers)  # no header sent twice
+        fields = dict(headers)
+        assert fields["x-authing-sdk-version"] == f"python-authing-mfa:{__version__}"
+        if line.startswith("POST /graphql/v2 "):
+            assert "authorization" not in fields
+            tokens_seen.append("fetch")
+        else:
+            tokens_seen.append(fields["authorization"])
+        assert ("content-type" in fields) == line.startswith("POST ")
+    first, second = f"Bearer {TOKEN}", f"Bearer {SECOND_TOKEN}"
+    assert tokens_seen == ["fetch", first, first, first, "fetch", *[second] * 4]
+
+
+@pytest.mark.parametrize("run", RUNS, ids=["/".join(run) for run in RUNS])
+def test_a_token_change_leaves_no_old_token_on_the_wire(hostile, run):
+    """After the new token arrives, the old one is never sent again, by any kind of request."""
+    requests = _session(hostile, *run)
+    second_fetch = [i for i, (line, _) in enumerate(requests) if "/graphql/v2" in line][1]
+    for _line, headers in requests[second_fetch:]:
+        assert ("authorization", f"Bearer {TOKEN}") not in headers
