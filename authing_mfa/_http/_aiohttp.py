@@ -234,7 +234,12 @@ class _Sender:
         self.use(headers)
 
     def use(self, headers: Mapping[str, str]) -> None:
-        """Send *headers* from now on (requests under way keep what they sent)."""
+        """Send *headers* from now on.
+
+        Requests under way keep theirs: aiohttp copies a session's default headers as a
+        request starts, before its first wait (``ClientSession._request``), and this runs
+        between two requests' starts. `tests/http/test_wire_parity.py` checks it.
+        """
         self.headers = headers
         defaults = self.session.headers
         defaults.clear()

@@ -8,12 +8,25 @@ same requests from both, under every event loop.
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
+import httpx
 import pytest
 from conversation_runner import TOTAL_TIMEOUT, default_api_answer
-from hostile_server import POOL_SECRET, TOKEN, TOTP_KEY, envelope, json_answer, token_body
+from hostile_server import (
+    POOL_SECRET,
+    TOKEN,
+    TOTP_KEY,
+    Answer,
+    Stall,
+    envelope,
+    json_answer,
+    token_body,
+)
 
 from authing_mfa import AsyncMfaClient, __version__
+from authing_mfa._http._aiohttp import AiohttpStack
 
 SECOND_TOKEN = "eyJhbGciOiJIUzI1NiJ9.second-token-4c1d.c2lnbmF0dXJl"
 # Headers an HTTP library adds by itself, which the protocol leaves to it.
@@ -92,3 +105,41 @@ def test_a_token_change_leaves_no_old_token_on_the_wire(hostile, run):
     second_fetch = [i for i, (line, _) in enumerate(requests) if "/graphql/v2" in line][1]
     for _line, headers in requests[second_fetch:]:
         assert ("authorization", f"Bearer {TOKEN}") not in headers
+
+
+def test_a_request_sends_its_own_headers_while_the_next_ones_replace_them(hostile):
+    """A request waiting for a connection keeps the headers it was sent with.
+
+    The aiohttp stack swaps a new token's headers into the session all requests of that kind
+    share; aiohttp copies them as a request starts, before it waits for anything. Here one
+    request holds the only connection, a second waits for it with a new token, and a third
+    swaps the first token back in meanwhile: the second must still send its own.
+    """
+    settings = AsyncMfaClient(
+        host=hostile.url,
+        user_pool_id="5cce4aa83ed9f97b4dfd95f0",
+        secret=POOL_SECRET,
+        limits=httpx.Limits(max_connections=1),
+    )._settings
+    old = {"x-authing-userpool-id": "5cce4aa83ed9f97b4dfd95f0", "authorization": "Bearer old"}
+    new = {**old, "authorization": "Bearer new"}
+    url = hostile.url + "/api/v2/users/u1/mfa-bound"
+
+    async def main() -> None:
+        stack = AiohttpStack(settings)
+        try:
+            first = asyncio.create_task(stack.send("GET", url, old, None, 5.0))
+            await asyncio.sleep(0.05)  # it holds the connection: its answer comes 0.3 s late
+            second = asyncio.create_task(stack.send("GET", url, new, None, 5.0))
+            await asyncio.sleep(0.05)  # it waits for the connection
+            third = asyncio.create_task(stack.send("GET", url, old, None, 5.0))
+            answers = await asyncio.gather(first, second, third)
+            assert [answer.status_code for answer in answers] == [200, 200, 200]
+        finally:
+            await stack.aclose()
+
+    late = Answer(body=envelope({"OTP": True}), stall=Stall("start", 0.3))
+    with hostile.play((), (late,), default_api_answer("get_status")):
+        asyncio.run(main())
+    sent = sorted(dict(headers)["authorization"] for _line, headers in _requests(hostile.heads))
+    assert sent == ["Bearer new", "Bearer old", "Bearer old"]
