@@ -378,6 +378,25 @@ STACK_DEPENDENT = [
         id="broken-status-line-then-a-stall",
     ),
     pytest.param(
+        # From a 900-example fuzz run: aiohttp refuses the framing as its lines arrive
+        # (ConnectionError), httpx waits for the end of the head (TimeoutError).
+        Conversation(
+            api=(
+                Answer(
+                    headers=(
+                        (b"Transfer-Encoding", b"identity"),
+                        (b"Content-Length", b"99999"),
+                        (b"X-Pad", b"p" * 200),  # so the stall comes after both
+                    ),
+                    body=STATUS,
+                    stall=Stall("headers", LONG_STALL),
+                    keep_alive=False,
+                ),
+            ),
+        ),
+        id="framing-headers-at-odds-then-a-stall",
+    ),
+    pytest.param(
         Conversation(
             api=(
                 Answer(
