@@ -108,9 +108,10 @@ class AiohttpStack:
                 # directly (a test server on loopback), where no connection speaks TLS.
                 ssl=False if self._plain else tls_context(),
             )
-            # One jar for all sessions, as one httpx client has (aiohttp's keeps no cookie
-            # of an IP address's, as httpx's does).
-            self._cookies = aiohttp.CookieJar()
+            # One jar for all sessions, keeping cookies as one httpx client does: an IP
+            # address's too (aiohttp's default would not) and sent back as they came
+            # (aiohttp would quote a base64 value).
+            self._cookies = aiohttp.CookieJar(unsafe=True, quote_cookie=False)
         # Not trust_env=True: aiohttp then looks up proxies and ~/.netrc in a worker thread on
         # every request (two thread hops, tripling the time of a call on loopback), and a
         # netrc entry for the host clashes with our authorization header. The proxy the

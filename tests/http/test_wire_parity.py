@@ -143,3 +143,36 @@ def test_a_request_sends_its_own_headers_while_the_next_ones_replace_them(hostil
         asyncio.run(main())
     sent = sorted(dict(headers)["authorization"] for _line, headers in _requests(hostile.heads))
     assert sent == ["Bearer new", "Bearer old", "Bearer old"]
+
+
+@pytest.mark.parametrize("run", RUNS, ids=["/".join(run) for run in RUNS])
+def test_a_cookie_the_server_sets_is_sent_back_by_every_stack(hostile, run):
+    """A gateway's cookie (a load balancer's affinity, say) returns on the next requests.
+
+    httpx keeps cookies, and a caller's own `httpx.AsyncClient` would too; the aiohttp stack
+    keeps them the same way, an IP address's included (aiohttp's default jar would not).
+    """
+    sticky = Answer(
+        json_answer(token_body()).status_line,
+        (
+            (b"Content-Type", b"application/json"),
+            (b"Set-Cookie", b"lb=node-7; Path=/"),
+            (b"Set-Cookie", b"AWSALB=YWJj/ZGVm+Zw==; Path=/"),  # base64: sent back unquoted
+        ),
+        token_body(),
+    )
+    settings = {"host": hostile.url, "user_pool_id": "pool", "secret": POOL_SECRET}
+
+    async def main() -> None:
+        async with AsyncMfaClient(**settings, http_backend=run[1]) as mfa:
+            await mfa.get_status("u1")
+            await mfa.unassociate_mfa("u1", "otp")
+
+    with hostile.play((sticky,), (), default_api_answer("get_status")):
+        anyio.run(main, backend=run[0])
+    cookies = [dict(headers).get("cookie") for _line, headers in _requests(hostile.heads)]
+    assert cookies[0] is None
+    for cookie in cookies[1:]:
+        assert cookie is not None
+        assert sorted(cookie.split("; ")) == ["AWSALB=YWJj/ZGVm+Zw==", "lb=node-7"]
+    assert len(cookies) == 3
