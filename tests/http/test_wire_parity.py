@@ -1,9 +1,9 @@
-"""Both stacks put the same requests on the wire, header for header, as tokens change.
+"""Both stacks put the same requests on the wire, header for header, cookies included.
 
 The aiohttp stack keeps one session per kind of request, whose default headers are that
 kind's (`_http._aiohttp._Sender`), and swaps a new token's headers in; httpx's client takes
 each request's headers as they come. Whatever either does inside, the server must see the
-same requests from both, under every event loop.
+same requests from both, under every event loop, as tokens change and cookies arrive.
 """
 
 from __future__ import annotations
