@@ -13,9 +13,8 @@ import asyncio
 import anyio
 import httpx
 import pytest
-from conversation_runner import TOTAL_TIMEOUT, default_api_answer
+from conversation_runner import Conversation, client_settings, default_api_answer
 from hostile_server import (
-    POOL_SECRET,
     TOKEN,
     TOTP_KEY,
     Answer,
@@ -49,13 +48,7 @@ def _requests(heads: list[bytes]) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def _session(hostile, backend: str, http_backend: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    settings = {
-        "host": hostile.url,
-        "user_pool_id": "5cce4aa83ed9f97b4dfd95f0",
-        "secret": POOL_SECRET,
-        "total_timeout": TOTAL_TIMEOUT,
-        "max_retries": 0,
-    }
+    settings = client_settings(hostile, Conversation(max_retries=0))
 
     async def main() -> None:
         async with AsyncMfaClient(**settings, http_backend=http_backend) as mfa:
@@ -115,12 +108,8 @@ def test_a_request_sends_its_own_headers_while_the_next_ones_replace_them(hostil
     request holds the only connection, a second waits for it with a new token, and a third
     swaps the first token back in meanwhile: the second must still send its own.
     """
-    settings = AsyncMfaClient(
-        host=hostile.url,
-        user_pool_id="5cce4aa83ed9f97b4dfd95f0",
-        secret=POOL_SECRET,
-        limits=httpx.Limits(max_connections=1),
-    )._settings
+    options = client_settings(hostile, Conversation())
+    settings = AsyncMfaClient(**options, limits=httpx.Limits(max_connections=1))._settings
     old = {"x-authing-userpool-id": "5cce4aa83ed9f97b4dfd95f0", "authorization": "Bearer old"}
     new = {**old, "authorization": "Bearer new"}
     url = hostile.url + "/api/v2/users/u1/mfa-bound"
@@ -161,7 +150,7 @@ def test_a_cookie_the_server_sets_is_sent_back_by_every_stack(hostile, run):
         ),
         token_body(),
     )
-    settings = {"host": hostile.url, "user_pool_id": "pool", "secret": POOL_SECRET}
+    settings = client_settings(hostile, Conversation())
 
     async def main() -> None:
         async with AsyncMfaClient(**settings, http_backend=run[1]) as mfa:
