@@ -231,7 +231,6 @@ class _Sender:
 
     def __init__(self, session: aiohttp.ClientSession, headers: Mapping[str, str]) -> None:
         self.session = session
-        self.headers = headers
         self.use(headers)
 
     def use(self, headers: Mapping[str, str]) -> None:
