@@ -48,6 +48,21 @@ class Stall:
 
 
 @dataclass(frozen=True)
+class Trickle:
+    """Write *where* (the head, or the body) a byte every *interval* seconds.
+
+    With *endless*, the body never ends: after it, the server goes on sending filler (one-byte
+    chunks for a chunked body) every *interval*, or when *interval* is 0 fast, 64 KiB a
+    millisecond (64 MiB a second, yet leaving a core to the tests beside), until the client
+    closes the connection.
+    """
+
+    where: Literal["headers", "body"]
+    interval: float
+    endless: bool = False
+
+
+@dataclass(frozen=True)
 class Answer:
     """One scripted answer, as bytes on the wire.
 
@@ -60,6 +75,7 @@ class Answer:
             *length* text when given); ``chunked`` sends the body in chunks (broken ones when
             *bad_chunks*); ``eof`` sends no length and ends the body by closing.
         stall: a pause in the answer, if any.
+        trickle: a part of the answer written slowly, or a body without end, if any.
         cut: where the server closes the connection early, if it does.
         keep_alive: whether the connection stays open for the next request; when not, the
             answer says ``Connection: close`` (when its headers get written) and the server
@@ -74,6 +90,7 @@ class Answer:
     length: bytes | None = None
     bad_chunks: bool = False
     stall: Stall | None = None
+    trickle: Trickle | None = None
     cut: Where | None = None
     keep_alive: bool = True
 
@@ -113,7 +130,17 @@ class Answer:
             return b"zz\r\n" + self.body + b"\r\n0\r\n\r\n"
         chunks = [self.body[i : i + 1000] for i in range(0, len(self.body), 1000)]
         out = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks)
+        if self.trickle is not None and self.trickle.endless:
+            return out  # the filler chunks follow, and no last chunk
         return out + b"0\r\n\r\n"
+
+    def filler(self) -> bytes:
+        """What an endless body sends after its body, again and again."""
+        assert self.trickle is not None
+        size = 1 if self.trickle.interval else 65536
+        if self.framing == "chunked":
+            return b"%x\r\n%s\r\n" % (size, b"x" * size)
+        return b"x" * size
 
 
 _ANSWER_DEFAULTS = {
@@ -125,6 +152,7 @@ _ANSWER_DEFAULTS = {
     "length": None,
     "bad_chunks": False,
     "stall": None,
+    "trickle": None,
     "cut": None,
     "keep_alive": True,
 }
@@ -313,6 +341,15 @@ def _write(connection: socket.socket, answer: Answer) -> bool:
         return False
     if not _send(connection, answer, "body", payload, len(payload) // 2):
         return False
+    trickle = answer.trickle
+    if trickle is not None and trickle.endless:
+        filler = answer.filler()
+        stop = time.monotonic() + _LONGEST_TRICKLE
+        pause = trickle.interval or 0.001
+        while time.monotonic() < stop:  # until the client hangs up (an OSError here)
+            connection.sendall(filler)
+            time.sleep(pause)
+        return False
     return not answer.closes
 
 
@@ -321,7 +358,12 @@ def _send(connection: socket.socket, answer: Answer, where: Where, data: bytes, 
 
     Return whether it was all sent.
     """
-    stall = answer.stall
+    stall, trickle = answer.stall, answer.trickle
+    if trickle is not None and trickle.where == where:
+        for index in range(len(data)):
+            connection.sendall(data[index : index + 1])
+            time.sleep(trickle.interval)
+        return True
     if answer.cut != where and (stall is None or stall.where != where):
         connection.sendall(data)
         return True
@@ -331,6 +373,10 @@ def _send(connection: socket.socket, answer: Answer, where: Where, data: bytes, 
     _pause(stall, where)
     connection.sendall(data[half:])
     return True
+
+
+# How long an endless body goes on at most, should its client never hang up.
+_LONGEST_TRICKLE = 60.0
 
 
 def _pause(stall: Stall | None, where: Where) -> None:
