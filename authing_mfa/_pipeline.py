@@ -71,7 +71,7 @@ class Pipeline:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._retry = settings.retry
-        self._first_timeout = min(settings.retry.timeout, settings.retry.total_timeout)
+        self._total_timeout = settings.retry.total_timeout
         self._headers = settings.headers()
         self._token_headers = {**self._headers, **_JSON_HEADER}
         # (token, its headers, its headers for a JSON body): see `_headers_for`.
@@ -151,7 +151,7 @@ class Pipeline:
             headers = self._headers_for(token, body is not None)
             try:
                 data = decode(
-                    await part.stack.send(method, url, headers, body, self._first_timeout)
+                    await part.stack.send(method, url, headers, body, self._total_timeout)
                 )
             except AuthingMfaError as exc:
                 first = (token, exc)
@@ -181,7 +181,7 @@ class Pipeline:
         flight = part.flight
         observed = self._hooks is not None
 
-        async def attempt(timeout: float, number: int) -> Any:  # noqa: ANN401
+        async def attempt(budget: float, number: int) -> Any:  # noqa: ANN401
             if observed:
                 current_attempt.set(number)
             if first is not None and number == 1:
@@ -189,15 +189,15 @@ class Pipeline:
                 if not isinstance(exc, AuthenticationError):
                     raise exc
             else:
-                token = tokens.fresh(flight) or await tokens.get(timeout, flight)
+                token = tokens.fresh(flight) or await tokens.get(budget, flight)
                 try:
-                    return decode(await self._send(part, token, method, path, url, body, timeout))
+                    return decode(await self._send(part, token, method, path, url, body, budget))
                 except AuthenticationError as error:
                     exc = error
             if not (is_token_refusal(exc) and tokens.refused(token)):
                 raise exc
-            token = await tokens.get(timeout, flight)
-            return decode(await self._send(part, token, method, path, url, body, timeout))
+            token = await tokens.get(budget, flight)
+            return decode(await self._send(part, token, method, path, url, body, budget))
 
         return attempt
 
@@ -209,9 +209,11 @@ class Pipeline:
         path: str,
         url: str,
         body: bytes | None,
-        timeout: float,
+        budget: float,
     ) -> Awaitable[Reply]:
         """Send one request with the headers for *token* (none: the token request's own).
+
+        The exchange may take *budget* seconds (see `HttpStack.send`).
 
         A plain function returning the stack's awaitable, so the usual request, with no hooks
         and no pacer, costs no coroutine of its own (measured: each layer of coroutines adds
@@ -219,8 +221,8 @@ class Pipeline:
         """
         headers = self._headers_for(token, body is not None)
         if self._hooks is None and current_pacer.get() is None:
-            return part.stack.send(method, url, headers, body, timeout)
-        return self._send_paced_or_observed(part, method, path, url, headers, body, timeout)
+            return part.stack.send(method, url, headers, body, budget)
+        return self._send_paced_or_observed(part, method, path, url, headers, body, budget)
 
     def _headers_for(self, token: str | None, json: bool) -> dict[str, str]:  # noqa: FBT001
         """Return the headers of a request: built once per token, not per call."""
@@ -232,7 +234,7 @@ class Pipeline:
             cached = self._authorized = (token, plain, {**plain, **_JSON_HEADER})
         return cached[2] if json else cached[1]
 
-    async def _fetch_token(self, timeout: float) -> Reply:
+    async def _fetch_token(self, budget: float) -> Reply:
         secret = self._settings.secret
         if secret is None:  # pragma: no cover - a static token source never fetches
             raise RuntimeError("no secret to fetch a token with")
@@ -240,7 +242,7 @@ class Pipeline:
         query = {"query": ACCESS_TOKEN_QUERY, "variables": variables}
         body = dumps(query, ensure_ascii=False, separators=(",", ":")).encode()
         part = self._loops.find() or await self._loops.open()
-        return await self._send(part, None, "POST", TOKEN_PATH, self._token_url, body, timeout)
+        return await self._send(part, None, "POST", TOKEN_PATH, self._token_url, body, budget)
 
     async def _send_paced_or_observed(
         self,
@@ -250,14 +252,17 @@ class Pipeline:
         url: str,
         headers: dict[str, str],
         body: bytes | None,
-        timeout: float,
+        budget: float,
     ) -> Reply:
-        """Send a request through a bulk run's pacer or the client's hooks, or both."""
+        """Send a request through a bulk run's pacer or the client's hooks, or both.
+
+        Time held back by the pacer's pause does not count against *budget*.
+        """
         if (pacer := current_pacer.get()) is not None:
             await pacer.hold()
         if self._hooks is None:
-            return await part.stack.send(method, url, headers, body, timeout)
-        return await self._send_observed(part, method, path, url, headers, body, timeout)
+            return await part.stack.send(method, url, headers, body, budget)
+        return await self._send_observed(part, method, path, url, headers, body, budget)
 
     async def _send_observed(
         self,
@@ -267,7 +272,7 @@ class Pipeline:
         url: str,
         headers: dict[str, str],
         body: bytes | None,
-        timeout: float,
+        budget: float,
     ) -> Reply:
         """Send a request, reporting it and its outcome to the client's hooks."""
         hooks = self._hooks
@@ -277,7 +282,7 @@ class Pipeline:
             hooks.on_request(request)
         started = time.perf_counter()
         try:
-            response = await part.stack.send(method, url, headers, body, timeout)
+            response = await part.stack.send(method, url, headers, body, budget)
         except BaseException as exc:  # a TransportError, or the call's cancellation
             if hooks.on_response is not None:
                 elapsed = time.perf_counter() - started

@@ -101,9 +101,11 @@ class RetryPolicy:
         *,
         started: float | None = None,
     ) -> T:
-        """Await ``attempt(timeout, number)`` until it succeeds, the retries run out or time does.
+        """Await ``attempt(budget, number)`` until it succeeds, the retries run out or time does.
 
-        *number* counts attempts from 1. *clock* tells the event loop's time (`_loops.Clock`,
+        *budget* is what remains of ``total_timeout``, in seconds, as the attempt starts: the
+        stack ends an exchange that would outlast it (`HttpStack.send`). *number* counts
+        attempts from 1. *clock* tells the event loop's time (`_loops.Clock`,
         or ``anyio.current_time``), whose sleeps the waits are. *what* names the call in log
         records (``"GET /api/v2/users/u1/mfa-bound"``), built only when a retry is logged.
         Under a `current_pacer`, every attempt first waits for it, and a ``Retry-After`` pauses
@@ -118,17 +120,18 @@ class RetryPolicy:
                 await pacer.wait()
             started = clock()
         deadline = started + self.total_timeout
-        timeout = min(self.timeout, self.total_timeout)
+        budget = self.total_timeout
         retries = 0
         while True:
             try:
-                return await attempt(timeout, retries + 1)
+                return await attempt(budget, retries + 1)
             except AuthingMfaError as exc:
                 if pacer is not None and isinstance(exc, ApiError) and exc.retry_after:
                     pacer.pause(min(exc.retry_after, self.max_retry_wait))
                 wait = self._wait_before_retry(exc, retries, deadline - clock())
                 if wait is None:
                     raise
+                last = exc
                 retries += 1
                 logger.info(
                     "retrying %s in %.2f s (attempt %d of %d) after %s; request id %s",
@@ -144,7 +147,9 @@ class RetryPolicy:
             await anyio.sleep(wait)
             if pacer is not None:
                 await pacer.wait()
-            timeout = min(self.timeout, deadline - clock())
+            budget = deadline - clock()
+            if budget <= 0:  # the pacer held this call back until its time was up
+                raise last
 
     def _wait_before_retry(
         self, exc: AuthingMfaError, retries: int, remaining: float

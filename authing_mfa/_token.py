@@ -79,8 +79,8 @@ class TokenSource(Protocol):
     def fresh(self, flight: Flight) -> str | None:
         """Return the token to send if one is at hand, without waiting; else ``None``."""
 
-    async def get(self, timeout: float, flight: Flight) -> str:
-        """Return a token to send, fetching one within *timeout* seconds if needed."""
+    async def get(self, budget: float, flight: Flight) -> str:
+        """Return a token to send, fetching one within *budget* seconds if needed."""
 
     def refused(self, token: str) -> bool:
         """Forget *token*, which the server refused; return whether a replay may succeed."""
@@ -96,7 +96,7 @@ class StaticToken:
         """Return the caller's token."""
         return self.value
 
-    async def get(self, timeout: float, flight: Flight) -> str:  # noqa: ARG002 - the interface
+    async def get(self, budget: float, flight: Flight) -> str:  # noqa: ARG002 - the interface
         """Return the caller's token."""
         return self.value
 
@@ -109,7 +109,7 @@ class StaticToken:
 class ManagementTokens:
     """Tokens from Authing's ``accessToken`` query, cached, refreshed one fetch at a time.
 
-    *fetch* performs one token request within the given timeout, in the running loop, and
+    *fetch* performs one token request within the given budget, in the running loop, and
     returns the answer.
     """
 
@@ -127,7 +127,7 @@ class ManagementTokens:
             return token.value
         return None
 
-    async def get(self, timeout: float, flight: Flight) -> str:
+    async def get(self, budget: float, flight: Flight) -> str:
         """Return the cached token, or the fresh one this loop's single fetch brings."""
         token = self._token
         if token is not None and flight.clock.now() < token.refresh_at:
@@ -143,7 +143,7 @@ class ManagementTokens:
                 raise copy.copy(flight.failure)
             try:
                 self.fetches += 1
-                response = await self._fetch(timeout)
+                response = await self._fetch(budget)
                 value, lifetime = decode_token_answer(response)
                 fresh = Token.arrived(value, lifetime, flight.clock.now())
             except (ApiError, TransportError, ResponseValidationError) as exc:

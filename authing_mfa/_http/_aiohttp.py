@@ -7,10 +7,8 @@ __all__ = ["AiohttpStack"]
 import asyncio
 import builtins
 import inspect
-import math
-import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -20,7 +18,6 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.tracing import Trace
 from yarl import URL
 
-from authing_mfa._loops import time_reader
 from authing_mfa._settings import Settings
 
 from ._answer import (
@@ -32,8 +29,16 @@ from ._answer import (
     read_answer,
     read_head,
 )
-from ._failures import MAX_URL_LENGTH, Kind, check_request, kind_of, transport_error
+from ._failures import (
+    MAX_URL_LENGTH,
+    Kind,
+    OverBudget,
+    check_request,
+    kind_of,
+    transport_error,
+)
 from ._tls import tls_context
+from ._watch import Watch
 
 # What each library exception means (see `_failures`); the first match wins, and anything
 # else (aiohttp's InvalidURL, yarl's ValueErrors...) is "unsendable".
@@ -65,10 +70,23 @@ class AiohttpStack:
     kind of request and token: see `_Sender`) has a session of its own over it. No session
     follows redirects, decompresses (`_answer` does, for both stacks) or resends a request
     by itself.
+
+    The stack times its requests itself. A request may take the step timeout to get a
+    connection (aiohttp's ``sock_connect`` also bounds each attempt to connect), then the
+    step timeout again from the moment it has one until the head of its answer has arrived
+    (the time to send it and the server's time to answer): its `Watch` keeps both, and
+    `_BodyWatch` the body; nothing runs past the exchange's budget. These limits replace
+    aiohttp's ``connect`` and ``sock_read`` timeouts, for speed and for one gap. aiohttp
+    keeps a timer per request for each (its read timer is moved on every chunk received):
+    dropping them made a call at concurrency 32 cost 7 µs less CPU, a tenth of what raw
+    aiohttp costs (measured on loopback, interleaved, 25 repetitions). And after an interim
+    (1xx) answer aiohttp waits for the final head with no read timeout at all (aiohttp
+    3.14), so ``100 Continue`` followed by silence would hold a call forever.
     """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._step = settings.retry.timeout
         self._connector: _Connector | None = None
         self._cookies: aiohttp.CookieJar | None = None
         self._senders: dict[frozenset[str], _Sender] = {}  # by the names of their headers
@@ -77,7 +95,7 @@ class AiohttpStack:
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._proxy = _env_proxy_for(settings.host)
         self._plain = self._proxy is None and URL(settings.host).scheme == "http"
-        self._heads = _HeadWatch()
+        self._heads = Watch()
 
     def _sender(self, url: str, headers: Mapping[str, str]) -> _Sender:
         """Return the sender of *headers*, checked: one this stack has, or a new one."""
@@ -139,7 +157,8 @@ class AiohttpStack:
 
     def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         # Most attempts use the configured timeout: build its object once. Only each attempt
-        # to connect keeps aiohttp's own limit: `_HeadWatch` and `_BodyWatch` do the rest.
+        # to connect keeps aiohttp's own limit: the stack's `Watch` and `_BodyWatch` do the
+        # rest (see `AiohttpStack`).
         timeout = self._timeouts.get(seconds)
         if timeout is None:
             timeout = aiohttp.ClientTimeout(
@@ -155,11 +174,12 @@ class AiohttpStack:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        timeout: float,
+        budget: float,
     ) -> Answer:
         """Send a request through aiohttp; see `HttpStack.send`."""
+        timeout = min(self._step, budget)
         heads = self._heads
-        ticket = heads.watch(timeout)
+        ticket = heads.watch(timeout, budget)
         try:
             sender = self._last
             if sender is None or sender.headers is not headers:
@@ -186,7 +206,7 @@ class AiohttpStack:
                 if response.content.is_eof():  # the whole body came with the head, as usual
                     content = await response.read()
                 else:
-                    watch = _BodyWatch(response, timeout)
+                    watch = _BodyWatch(response, timeout, ticket.end, budget)
                     try:
                         content = await _read_capped(response)
                     finally:
@@ -195,7 +215,11 @@ class AiohttpStack:
         except asyncio.CancelledError:
             if not ticket.expired():
                 raise
-            stalled: Exception = aiohttp.ServerTimeoutError("no answer within the timeout")
+            stalled: Exception = (
+                OverBudget(budget)
+                if ticket.deadline >= ticket.end
+                else aiohttp.ServerTimeoutError("no answer within the timeout")
+            )
             error = transport_error("timeout", stalled, method, url, timeout)
         except Exception as exc:  # noqa: BLE001 - every library error becomes ours, below
             error = transport_error(kind_of(exc, _KINDS), exc, method, url, timeout)
@@ -271,127 +295,10 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     return b"".join(chunks)
 
 
-class _Ticket:
-    """One request's wait for its answer's head, as `_HeadWatch` keeps it."""
-
-    __slots__ = ("deadline", "fired", "task", "timeout")
-
-    def __init__(self, task: asyncio.Task[Any], timeout: float, deadline: float) -> None:
-        self.task = task
-        self.timeout = timeout
-        self.deadline = deadline
-        self.fired = False
-
-    def fire(self) -> None:
-        self.fired = True
-        self.task.cancel()
-
-    def expired(self) -> bool:
-        """Whether the cancellation being handled is this deadline's alone.
-
-        On Python 3.11 and later the task's cancel request is withdrawn (as `asyncio.timeout`
-        does), and a cancellation someone else asked for as well still propagates. Python 3.10
-        cannot tell the two apart: there, a cancellation in the same instant as the deadline
-        becomes the TimeoutError.
-        """
-        if not self.fired:
-            return False
-        uncancel = getattr(self.task, "uncancel", None)
-        return uncancel is None or uncancel() == 0
-
-
-class _HeadWatch:
-    """The time limits of one stack's requests until their answers' heads arrive.
-
-    A request may take *timeout* seconds to get a connection (a free one from the pool, or a
-    new one: aiohttp's ``sock_connect`` also bounds each attempt to connect), then *timeout*
-    seconds more from the moment it has one until the head of its answer has arrived: the
-    time to send it and the server's time to answer. Past either, the watch cancels the
-    waiting task and `AiohttpStack.send` raises our `TimeoutError` in place of the
-    cancellation. The body is `_BodyWatch`'s.
-
-    These limits replace aiohttp's ``connect`` and ``sock_read`` timeouts, for speed and for
-    one gap. aiohttp keeps a timer per request for each (its read timer is moved on every
-    chunk received): dropping them made a call at concurrency 32 cost 7 µs less CPU, a tenth
-    of what raw aiohttp costs (measured on loopback, interleaved, 25 repetitions). And after
-    an interim (1xx) answer aiohttp waits for the final head with no read timeout at all
-    (aiohttp 3.14), so ``100 Continue`` followed by silence would hold a call forever.
-
-    One timer serves all of a stack's requests, set for the earliest deadline: a timer per
-    request cost 3 to 4 µs of CPU per call at concurrency 32, a dict entry a fraction of one.
-    """
-
-    __slots__ = ("_handle", "_loop", "_time", "_waiting", "_when")
-
-    def __init__(self) -> None:
-        self._waiting: dict[asyncio.Task[Any], _Ticket] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._time: Callable[[], float] = time.monotonic  # the loop's clock, once it runs
-        self._handle: asyncio.TimerHandle | None = None
-        self._when = math.inf  # when the timer fires, if set
-
-    def watch(self, timeout: float) -> _Ticket:
-        """Start watching the running task's request, which may wait *timeout* for a connection."""
-        loop = self._loop
-        if loop is None:
-            loop = self._loop = asyncio.get_running_loop()
-            self._time = time_reader(loop)
-        task = asyncio.current_task(loop)
-        if task is None:  # pragma: no cover - a coroutine asyncio runs always has its task
-            raise RuntimeError("an aiohttp request must run in an asyncio task")
-        ticket = _Ticket(task, timeout, self._time() + timeout)
-        self._waiting[task] = ticket
-        if ticket.deadline < self._when:
-            self._set_timer(ticket.deadline)
-        return ticket
-
-    def connected(self) -> None:
-        """Give the running task's request *timeout* from now to get the head of its answer."""
-        assert self._loop is not None  # noqa: S101 - a request is watched before it connects
-        ticket = self._waiting.get(asyncio.current_task(self._loop))  # type: ignore[arg-type]
-        if ticket is not None:
-            # Later than its deadline so far: the timer, set for that one or earlier, stays.
-            ticket.deadline = self._time() + ticket.timeout
-
-    def done(self, ticket: _Ticket) -> None:
-        """Stop watching *ticket*: its head arrived, or its request ended."""
-        if self._waiting.get(ticket.task) is ticket:
-            del self._waiting[ticket.task]
-
-    def close(self) -> None:
-        """Stop the timer; the stack is closing."""
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        self._when = math.inf
-
-    def _set_timer(self, when: float) -> None:
-        assert self._loop is not None  # noqa: S101 - set by `watch` before any timer
-        if self._handle is not None:
-            self._handle.cancel()
-        self._when = when
-        self._handle = self._loop.call_at(when, self._expire)
-
-    def _expire(self) -> None:
-        self._handle, self._when = None, math.inf
-        assert self._loop is not None  # noqa: S101 - the timer runs in the watch's loop
-        # The loop may run a timer a clock tick early: a millisecond counts as due.
-        now = self._time() + 0.001
-        nearest = math.inf
-        for ticket in list(self._waiting.values()):
-            if ticket.deadline <= now:
-                del self._waiting[ticket.task]
-                ticket.fire()
-            else:
-                nearest = min(nearest, ticket.deadline)
-        if nearest < math.inf:
-            self._set_timer(nearest)
-
-
 class _Connector(aiohttp.TCPConnector):
-    """aiohttp's connector, telling the stack's `_HeadWatch` when a request has its connection."""
+    """aiohttp's connector, telling the stack's `Watch` when a request has its connection."""
 
-    def __init__(self, heads: _HeadWatch, **options: Any) -> None:  # noqa: ANN401
+    def __init__(self, heads: Watch, **options: Any) -> None:  # noqa: ANN401
         super().__init__(**options)
         self._heads = heads
 
@@ -405,25 +312,43 @@ class _Connector(aiohttp.TCPConnector):
 
 
 class _BodyWatch:
-    """Ends a body read that stalls for *timeout*, or that aiohttp left waiting for nothing.
+    """Ends a body read that stalls for *timeout* or outlasts *end*, or that waits for nothing.
 
-    aiohttp keeps no read timeout here (see `_HeadWatch`): this looks at the body's stream
+    aiohttp keeps no read timeout here (see `AiohttpStack`): this looks at the body's stream
     every quarter of *timeout* and fails it (our `TimeoutError`) once nothing has arrived for
-    *timeout*, which it notices at most a quarter of *timeout* late. It also fails a stream
-    whose connection is gone (our `ConnectionError`): when aiohttp's parser fails inside a
-    chunked body on a reused connection, it closes the connection but never fails the body's
-    stream, so ``read()`` would wait forever (aiohttp 3.14).
+    *timeout*, which it notices at most a quarter of *timeout* late, or at *end* (on the
+    loop's clock), when the exchange's *budget* is spent, however fast the body still
+    arrives. It also fails a stream whose connection is gone (our `ConnectionError`): when
+    aiohttp's parser fails inside a chunked body on a reused connection, it closes the
+    connection but never fails the body's stream, so ``read()`` would wait forever
+    (aiohttp 3.14).
     """
 
-    __slots__ = ("_handle", "_loop", "_moved", "_received", "_response", "_timeout")
+    __slots__ = (
+        "_budget",
+        "_end",
+        "_handle",
+        "_loop",
+        "_moved",
+        "_received",
+        "_response",
+        "_timeout",
+    )
 
-    def __init__(self, response: aiohttp.ClientResponse, timeout: float) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, timeout: float, end: float, budget: float
+    ) -> None:
         self._response = response
         self._timeout = timeout
+        self._end = end
+        self._budget = budget
         self._loop = asyncio.get_running_loop()
         self._received = response.content.total_bytes
         self._moved = self._loop.time()  # when `_received` was first seen: the head came now
-        self._handle = self._loop.call_later(timeout / 4, self._check)
+        self._handle = self._loop.call_at(self._next_check(self._moved), self._check)
+
+    def _next_check(self, now: float) -> float:
+        return min(now + self._timeout / 4, self._end)
 
     def _check(self) -> None:
         content = self._response.content
@@ -436,12 +361,16 @@ class _BodyWatch:
                 aiohttp.ClientPayloadError("the connection was lost before the body ended")
             )
             return
+        # The loop may run a timer a clock tick early: a millisecond counts as due.
+        if now + 0.001 >= self._end:
+            content.set_exception(OverBudget(self._budget))
+            return
         if content.total_bytes != self._received:
             self._received, self._moved = content.total_bytes, now
         elif now - self._moved >= self._timeout:
             content.set_exception(aiohttp.ServerTimeoutError("no body data within the timeout"))
             return
-        self._handle = self._loop.call_later(self._timeout / 4, self._check)
+        self._handle = self._loop.call_at(self._next_check(now), self._check)
 
     def cancel(self) -> None:
         self._handle.cancel()

@@ -3,7 +3,8 @@
 Each stack sorts its library's exceptions into one of the *kinds* below and `transport_error`
 builds our exception for it:
 
-- ``timeout``: a network step took longer than the attempt's timeout -> `TimeoutError`;
+- ``timeout``: a network step took longer than the client's ``timeout``, or the exchange
+  longer than what was left of ``total_timeout`` (`OverBudget`) -> `TimeoutError`;
 - ``connection``: the connection could not be opened or was lost, or the server broke HTTP
   (a malformed status line or header, a bad ``Content-Length``, a truncated or badly chunked
   body, a content coding that does not decode: see `_answer`) -> `ConnectionError`, retried;
@@ -22,12 +23,14 @@ from __future__ import annotations
 __all__ = [
     "MAX_URL_LENGTH",
     "Kind",
+    "OverBudget",
     "Unsendable",
     "check_request",
     "kind_of",
     "transport_error",
 ]
 
+import builtins
 import re
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -49,6 +52,14 @@ _CLASSES: dict[Kind, type[TransportError]] = {
 _MAX_DETAIL = 200
 _QUOTE = re.compile(r"\n|\\n|\bb'|\bb\"|bytearray\(")
 _MAX_PATH = 120
+
+
+class OverBudget(builtins.TimeoutError):
+    """The answer was still arriving when the call's time ran out: *budget* seconds."""
+
+    def __init__(self, budget: float) -> None:
+        super().__init__(f"the exchange outlasted the {budget:.3g} s it had")
+        self.budget = budget
 
 
 class Unsendable(Exception):  # noqa: N818 - internal, raised as our TransportError
@@ -96,6 +107,11 @@ def transport_error(
         message = f"{where}: the answer cannot be read: {exc}"
     elif isinstance(exc, Unsendable):
         message = f"{where}: the request could not be sent: {exc}"
+    elif isinstance(exc, OverBudget):
+        message = (
+            f"{where}: the answer was not over within the {exc.budget:.3g} s left of the "
+            "call's total_timeout"
+        )
     elif kind == "timeout":
         message = f"{where}: no answer within {timeout:.3g} s ({_qualified(exc)})"
     elif kind == "connection":

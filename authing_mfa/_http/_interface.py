@@ -46,12 +46,17 @@ class HttpStack(Protocol):
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        timeout: float,
+        budget: float,
     ) -> Reply:
-        """Send a request and read its whole answer within *timeout* per network step.
+        """Send a request and read its whole answer within *budget* seconds.
+
+        *budget* is what remains of the call's ``total_timeout``. Each network step may also
+        stall no longer than the client's ``timeout`` (the smaller of the two), and an answer
+        that keeps arriving, a byte at a time, still ends at *budget*.
 
         Raises:
-            TimeoutError: a network step took longer than *timeout*.
+            TimeoutError: a network step stalled longer than ``timeout``, or the exchange
+                was not over within *budget*.
             ConnectionError: the connection failed, or the answer breaks HTTP (`_answer`).
             TransportError: the request could not be sent as built.
         """

@@ -14,11 +14,13 @@ from support.fakes import envelope
 
 from authing_mfa import (
     ApiError,
+    ConnectionError,  # noqa: A004
     NotFoundError,
     RateLimitError,
     ServerError,
     TimeoutError,  # noqa: A004
 )
+from authing_mfa._retry import RetryPolicy, current_pacer
 
 STATUS_URL = "/api/v2/users/u1/mfa-bound"
 OK = envelope({"OTP": True})
@@ -193,3 +195,38 @@ async def test_every_retry_is_logged_with_attempt_and_request_id(api, make_clien
     assert "request id req-1" in retries[0].getMessage()
     assert "attempt 3 of 3" in retries[1].getMessage()
     assert "request id req-2" in retries[1].getMessage()
+
+
+@pytest.mark.anyio
+async def test_a_call_held_back_past_its_time_raises_its_last_error_without_another_attempt():
+    """A bulk run's pacer that holds a retry until total_timeout is spent ends the call there.
+
+    The attempt that would follow has no time left: it is not made with a budget of nothing.
+    """
+    now = [0.0]
+
+    class SlowPacer:  # lets each request through ten seconds later, on the call's clock
+        open = False
+
+        async def wait(self) -> None:
+            now[0] += 10
+
+        def pause(self, seconds: float) -> None:
+            raise AssertionError(f"no Retry-After here, yet a pause of {seconds} s")
+
+    budgets: list[float] = []
+
+    async def attempt(budget: float, number: int) -> None:
+        budgets.append(budget)
+        raise ConnectionError(f"attempt {number} refused")
+
+    policy = RetryPolicy(
+        max_retries=3, timeout=1, total_timeout=5, max_retry_wait=10, wait_initial=0, wait_max=0
+    )
+    reset = current_pacer.set(SlowPacer())  # type: ignore[arg-type]
+    try:
+        with pytest.raises(ConnectionError, match="attempt 1 refused"):
+            await policy.run(attempt, lambda: now[0], lambda: "GET /x")
+    finally:
+        current_pacer.reset(reset)
+    assert budgets == [5]  # the whole budget for the first attempt, and no second one

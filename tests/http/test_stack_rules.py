@@ -174,7 +174,7 @@ def test_a_stall_past_the_timeout_is_a_retried_timeout_error(hostile, runner, wh
 def test_a_server_that_never_answers_fails_the_attempt_after_timeout(hostile, runner):
     """Silence after the request ends the attempt after `timeout` on every stack, not later.
 
-    The aiohttp stack bounds the wait for a head itself (`_HeadWatch`); it once allowed twice
+    The aiohttp stack bounds the wait for a head itself (its `Watch`); it once allowed twice
     the timeout there.
     """
     silent = Answer(body=STATUS, stall=Stall("start", 4.0))

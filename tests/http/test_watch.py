@@ -1,23 +1,23 @@
-"""The aiohttp stack's watch over waits for a head: one timer, many requests, none forgotten."""
+"""The stacks' watch over their requests' time limits: one timer, many requests, none forgotten."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 
-from authing_mfa._http._aiohttp import _HeadWatch
+from authing_mfa._http._watch import Watch
 
 
 def test_every_overdue_wait_is_ended_and_no_finished_one():
     """Waits past their limit are cancelled as expired; a wait marked done never is."""
 
     async def main() -> None:
-        watch = _HeadWatch()
+        watch = Watch()
         outcomes: dict[str, str] = {}
         started = asyncio.Event()
 
         async def wait(name: str, limit: float, *, finish_after: float | None = None) -> None:
-            ticket = watch.watch(limit)
+            ticket = watch.watch(limit, 60)
             started.set()
             try:
                 if finish_after is None:
@@ -38,7 +38,7 @@ def test_every_overdue_wait_is_ended_and_no_finished_one():
                 watch.done(ticket)  # as the stack does whatever ends the request
 
         late = asyncio.create_task(wait("late", 0.4))
-        await started.wait()
+        await asyncio.wait_for(started.wait(), 10)
         early = asyncio.create_task(wait("early", 0.1))
         await asyncio.sleep(0)
         # A later wait with a nearer deadline moved the one timer forward.
@@ -64,11 +64,11 @@ def test_a_connected_request_gets_its_timeout_again_from_then():
     """`connected` moves a wait's deadline to *timeout* after it: the head gets its own budget."""
 
     async def main() -> None:
-        watch = _HeadWatch()
+        watch = Watch()
         outcomes: dict[str, str] = {}
 
         async def wait(name: str, connect_after: float | None) -> None:
-            ticket = watch.watch(0.4)
+            ticket = watch.watch(0.4, 60)
             try:
                 if connect_after is not None:
                     await asyncio.sleep(connect_after)
@@ -95,8 +95,8 @@ def test_connected_outside_a_watched_request_changes_nothing():
     """A connection made for a request the watch does not know (none of ours) is ignored."""
 
     async def main() -> None:
-        watch = _HeadWatch()
-        ticket = watch.watch(5)
+        watch = Watch()
+        ticket = watch.watch(5, 60)
         deadline = ticket.deadline
 
         async def other() -> None:
@@ -107,6 +107,29 @@ def test_connected_outside_a_watched_request_changes_nothing():
         watch.done(ticket)
         watch.done(ticket)  # twice, as the stack may: harmless
         assert not watch._waiting
+        watch.close()
+
+    asyncio.run(main())
+
+
+def test_connected_never_moves_a_wait_past_the_end_of_its_budget():
+    """A request that connects late gets its timeout again, but no more than its budget left."""
+
+    async def main() -> None:
+        watch = Watch()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        ticket = watch.watch(0.4, 0.5)
+        try:
+            await asyncio.sleep(0.3)
+            watch.connected()  # a full timeout from here would end at 0.7 s
+            assert ticket.deadline == ticket.end
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            assert ticket.expired()
+        finally:
+            watch.done(ticket)
+        assert 0.45 <= loop.time() - started < 5  # ended, and not before its budget
         watch.close()
 
     asyncio.run(main())
