@@ -43,7 +43,8 @@ class AsyncMfaClient(Configured):
         timeout: seconds any network step of one attempt (connecting, sending, waiting for the
             answer) may stall before the attempt fails.
         total_timeout: seconds one call may take, all attempts and waits included: no wait
-            or attempt starts that could not finish in time.
+            starts that could not finish in time, and an answer still arriving then, however
+            slowly, ends the call in `TimeoutError`.
         max_retries: attempts after the first, for failures that may pass (see README).
         max_retry_wait: the longest ``Retry-After`` the client waits out; a longer one raises
             `RateLimitError` at once.
