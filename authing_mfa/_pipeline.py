@@ -179,9 +179,13 @@ class Pipeline:
         """
         tokens = self.tokens
         flight = part.flight
+        now = flight.clock.now
         observed = self._hooks is not None
 
         async def attempt(budget: float, number: int) -> Any:  # noqa: ANN401
+            # Every request of the attempt (a token fetch, the call, its replay with a new
+            # token) shares the one budget: each gets what the ones before it left.
+            end = now() + budget
             if observed:
                 current_attempt.set(number)
             if first is not None and number == 1:
@@ -191,13 +195,15 @@ class Pipeline:
             else:
                 token = tokens.fresh(flight) or await tokens.get(budget, flight)
                 try:
-                    return decode(await self._send(part, token, method, path, url, body, budget))
+                    return decode(
+                        await self._send(part, token, method, path, url, body, end - now())
+                    )
                 except AuthenticationError as error:
                     exc = error
             if not (is_token_refusal(exc) and tokens.refused(token)):
                 raise exc
-            token = await tokens.get(budget, flight)
-            return decode(await self._send(part, token, method, path, url, body, budget))
+            token = await tokens.get(end - now(), flight)
+            return decode(await self._send(part, token, method, path, url, body, end - now()))
 
         return attempt
 

@@ -120,7 +120,7 @@ class RetryPolicy:
                 await pacer.wait()
             started = clock()
         deadline = started + self.total_timeout
-        budget = self.total_timeout
+        budget = deadline - clock()
         retries = 0
         while True:
             try:

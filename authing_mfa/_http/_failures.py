@@ -58,6 +58,7 @@ class OverBudget(builtins.TimeoutError):
     """The answer was still arriving when the call's time ran out: *budget* seconds."""
 
     def __init__(self, budget: float) -> None:
+        budget = max(budget, 0.0)  # a request sent with no time left has none
         super().__init__(f"the exchange outlasted the {budget:.3g} s it had")
         self.budget = budget
 

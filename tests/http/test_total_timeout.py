@@ -11,13 +11,18 @@ own start and stop.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
+import time
 
 import pytest
-from conversation_runner import RUNNERS, Conversation, Runner, run
-from hostile_server import Answer, Trickle, json_answer, token_body
+from conversation_runner import RUNNERS, Conversation, Runner, client_settings, run
+from hostile_server import Answer, Trickle, envelope, json_answer, token_body
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from authing_mfa import AsyncMfaClient, AuthingMfaError, TimeoutError  # noqa: A004
 
 # A runner's own start and stop (a thread, a loop, a portal) and the server's thread, on a
 # busy machine: generous next to the budget (calls overran it by 0.2 s at most over 150 runs
@@ -152,3 +157,62 @@ def test_no_way_of_dragging_an_answer_out_holds_a_call_past_total_timeout(hostil
         )
         assert outcome.leaks == (), (runner.name, outcome)
         assert outcome.elapsed <= total + MARGIN, (runner.name, outcome)
+
+
+def _slowly(answer: Answer, seconds: float) -> Answer:
+    """*answer* with its body trickled over about *seconds*, each byte well within a timeout."""
+    return dataclasses.replace(answer, trickle=Trickle("body", seconds / len(answer.body)))
+
+
+@pytest.mark.slow  # waits out a budget on every runner
+@pytest.mark.parametrize("runner", RUNNERS, ids=lambda runner: runner.name)
+@pytest.mark.parametrize("case", ["token-fetched-slowly", "token-refused-slowly"])
+def test_every_request_of_an_attempt_shares_what_remains_of_its_budget(hostile, runner, case):
+    """A token fetch, or a refused request, that used most of the budget leaves the rest only.
+
+    The first request here takes 2 s of the 3 s budget, arriving slowly but in time; the next
+    one (the API call, or its replay with a new token) trickles on without end. The call ends
+    at 3 s, not 2 s plus a budget of its own.
+    """
+    refused = _slowly(json_answer(envelope(None, 2020, "token refused")), 2.0)
+    if case == "token-fetched-slowly":
+        token: tuple[Answer, ...] = (_slowly(json_answer(token_body()), 2.0),)
+        api: tuple[Answer, ...] = (_body_trickled(),)
+    else:
+        token, api = (), (refused, _body_trickled())
+    conversation = Conversation(
+        token=token,
+        api=api,
+        max_retries=0,
+        options=(("timeout", TIMEOUT), ("total_timeout", 3.0)),
+    )
+    _assert_ends_in_time(hostile, conversation, runner, {"error TimeoutError"})
+
+
+@pytest.mark.slow  # waits out a budget
+@pytest.mark.parametrize("http_backend", ["aiohttp", "httpx"])
+def test_a_replay_after_a_slow_refusal_on_a_warm_client_gets_what_remains(hostile, http_backend):
+    """With a token cached, a call's first request goes out before the retry loop does.
+
+    That request is refused after 2 s of the 3 s budget; the replay with a new token gets the
+    1 s that remains, not the whole budget again.
+    """
+    refused = _slowly(json_answer(envelope(None, 2020, "token refused")), 2.0)
+    ok = json_answer(envelope({"OTP": False}))
+    conversation = Conversation(options=(("timeout", TIMEOUT), ("total_timeout", 3.0)))
+    settings = {**client_settings(hostile, conversation), "http_backend": http_backend}
+
+    async def main() -> tuple[float, BaseException | None]:
+        async with AsyncMfaClient(**settings) as client:
+            await client.get_status("u1")  # fetches and caches the token
+            started = time.monotonic()
+            try:
+                await asyncio.wait_for(client.get_status("u1"), 30)
+            except AuthingMfaError as exc:
+                return time.monotonic() - started, exc
+            return time.monotonic() - started, None
+
+    with hostile.play((), (ok, refused, _body_trickled()), ok):
+        elapsed, error = asyncio.run(main())
+    assert isinstance(error, TimeoutError), error
+    assert elapsed <= 3.0 + MARGIN, elapsed
