@@ -75,7 +75,8 @@ class Answer:
             *length* text when given); ``chunked`` sends the body in chunks (broken ones when
             *bad_chunks*); ``eof`` sends no length and ends the body by closing.
         stall: a pause in the answer, if any.
-        trickle: a part of the answer written slowly, or a body without end, if any.
+        trickle: a part of the answer written slowly, or a body without end, if any (a
+            *stall* or *cut* in the part it trickles is not applied).
         cut: where the server closes the connection early, if it does.
         keep_alive: whether the connection stays open for the next request; when not, the
             answer says ``Connection: close`` (when its headers get written) and the server
