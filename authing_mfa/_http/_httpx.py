@@ -165,8 +165,9 @@ class HttpxStack:
                 return read_answer(status, reason, headers, response.content, decoded=True)
             chunks: list[bytes] = []
             size = 0
-            # Read to the end but kept only up to the limit: leaving httpx's nested async
-            # generators unfinished would have trio warn as the collector closes them.
+            # Read to the end (or the budget's) but kept only up to the limit: leaving httpx's
+            # nested async generators unfinished would have trio warn as the collector closes
+            # them.
             async for chunk in response.aiter_raw():
                 size += len(chunk)
                 if size <= MAX_BODY:
