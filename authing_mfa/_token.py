@@ -8,8 +8,9 @@ clock is off by hours still refreshes in time, and a test on trio's ``MockClock`
 expire without waiting.
 
 The token is shared by every event loop a client runs in. Fetches are single-flight per loop:
-the callers of one loop that find no valid token wait for the one fetch under way there, and
-share its outcome, a failure included (a refused secret is asked once, not once per caller);
+the callers of one loop that find no valid token wait for the one fetch under way there (each
+no longer than what remains of its own call's time), and share its outcome, a failure
+included (a refused secret is asked once, not once per caller);
 no caller ever waits on another loop's fetch. A token the server refuses is dropped only if it
 is still the cached one, so a newer token fetched meanwhile survives a late refusal of the old
 one. If a refresh fails while the cached token is still valid, the cached token keeps serving
@@ -28,9 +29,17 @@ from typing import TYPE_CHECKING, Protocol
 import attrs
 
 from ._envelope import decode_token_answer
-from ._errors import ApiError, AuthingMfaError, ResponseValidationError, TransportError
+from ._errors import (
+    ApiError,
+    AuthingMfaError,
+    ResponseValidationError,
+    TimeoutError,  # noqa: A004
+    TransportError,
+)
 
 if TYPE_CHECKING:
+    import anyio
+
     from ._http import Reply
     from ._loops import Clock
 
@@ -133,7 +142,7 @@ class ManagementTokens:
         if token is not None and flight.clock.now() < token.refresh_at:
             return token.value
         completed = flight.completed
-        async with flight.lock:
+        async with _Held(flight.lock, budget):
             token = self._token
             now = flight.clock.now()
             if token is not None and now < token.refresh_at:
@@ -178,3 +187,33 @@ class ManagementTokens:
         if current is not None and current.value == token:
             self._token = None
         return True
+
+
+class _Held:
+    """Holds *lock* for an ``async with`` block, taken within *budget* seconds.
+
+    A caller waits for another's token fetch no longer than its own call has left.
+
+    Raises:
+        TimeoutError: the lock was not free within *budget*.
+    """
+
+    __slots__ = ("_budget", "_lock")
+
+    def __init__(self, lock: anyio.Lock, budget: float) -> None:
+        self._lock = lock
+        self._budget = budget
+
+    async def __aenter__(self) -> None:
+        import anyio  # noqa: PLC0415 - loaded by the first call, not with the package
+
+        with anyio.move_on_after(self._budget):
+            await self._lock.acquire()
+            return
+        raise TimeoutError(
+            "waiting for the management token another call is fetching outlasted the "
+            f"{max(self._budget, 0.0):.3g} s left of this call's total_timeout"
+        )
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._lock.release()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from support.fakes import envelope, token_answer
 
-from authing_mfa import AuthenticationError, ConnectionError  # noqa: A004
+from authing_mfa import AuthenticationError, ConnectionError, TimeoutError  # noqa: A004
 from authing_mfa._token import Flight, ManagementTokens
 
 STATUS_URL = "/api/v2/users/u1/mfa-bound"
@@ -251,3 +251,23 @@ async def test_a_failed_refresh_of_an_expired_token_raises():
     clock.time += 100
     with pytest.raises(ConnectionError):
         await tokens.get(1.0, flight)
+
+
+@pytest.mark.asyncio
+async def test_a_call_waiting_for_another_calls_fetch_waits_no_longer_than_its_own_budget():
+    """A call with 0.05 s left gives up on a fetch another call started; the fetch goes on."""
+    release = asyncio.Event()
+
+    async def fetch(budget):
+        await release.wait()  # a token answer still arriving, well within the fetcher's budget
+        return token_answer("slow")
+
+    tokens, flight = ManagementTokens(fetch), Flight(FakeClock())
+    fetcher = asyncio.create_task(tokens.get(60.0, flight))
+    await asyncio.sleep(0)  # the fetcher holds the lock now
+    with pytest.raises(TimeoutError, match="total_timeout"):
+        await asyncio.wait_for(tokens.get(0.05, flight), 5)  # not 5: a wait without a bound
+    release.set()
+    assert await fetcher == "slow"
+    assert await tokens.get(0.05, flight) == "slow"  # the lock was left free
+    assert tokens.fetches == 1
