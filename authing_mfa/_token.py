@@ -139,7 +139,8 @@ class ManagementTokens:
     async def get(self, budget: float, flight: Flight) -> str:
         """Return the cached token, or the fresh one this loop's single fetch brings."""
         token = self._token
-        if token is not None and flight.clock.now() < token.refresh_at:
+        started = flight.clock.now()
+        if token is not None and started < token.refresh_at:
             return token.value
         completed = flight.completed
         async with _Held(flight.lock, budget):
@@ -152,7 +153,7 @@ class ManagementTokens:
                 raise copy.copy(flight.failure)
             try:
                 self.fetches += 1
-                response = await self._fetch(budget)
+                response = await self._fetch(budget - (now - started))  # what the wait left
                 value, lifetime = decode_token_answer(response)
                 fresh = Token.arrived(value, lifetime, flight.clock.now())
             except (ApiError, TransportError, ResponseValidationError) as exc:

@@ -271,3 +271,25 @@ async def test_a_call_waiting_for_another_calls_fetch_waits_no_longer_than_its_o
     assert await fetcher == "slow"
     assert await tokens.get(0.05, flight) == "slow"  # the lock was left free
     assert tokens.fetches == 1
+
+
+@pytest.mark.asyncio
+async def test_a_caller_that_fetches_after_waiting_fetches_within_what_the_wait_left():
+    """The fetch it waited for was cancelled: its own fetch gets its budget less the wait."""
+    clock, budgets, first = FakeClock(), [], asyncio.Event()
+
+    async def fetch(budget):
+        budgets.append(budget)
+        if len(budgets) == 1:
+            await first.wait()  # never set: this fetch is cancelled
+        return token_answer("mine")
+
+    tokens, flight = ManagementTokens(fetch), Flight(clock)
+    fetcher = asyncio.create_task(tokens.get(60.0, flight))
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(tokens.get(10.0, flight))
+    await asyncio.sleep(0)
+    clock.time += 4  # the waiter has waited 4 s of its 10
+    fetcher.cancel()
+    assert await asyncio.wait_for(waiter, 5) == "mine"
+    assert budgets == [60.0, 6.0]
