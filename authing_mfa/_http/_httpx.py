@@ -92,25 +92,29 @@ class HttpxStack:
         timeout = min(self._step, budget)
         watch = self._watch
         if watch is None:
-            return await self._send_in_scope(method, url, headers, body, timeout, budget)
-        ticket = watch.watch(budget, budget)
-        try:
-            return await self._exchange(method, url, headers, body, timeout)
-        except asyncio.CancelledError:
-            if not ticket.expired():
-                raise
-            failure: Exception = OverBudget(budget)
-        except Exception as exc:  # noqa: BLE001 - every library error becomes ours, below
-            # A library that the watch cancelled may raise an error of its own instead.
-            failure = OverBudget(budget) if ticket.expired() else exc
-        finally:
-            watch.done(ticket)
+            outcome = await self._exchange_in_scope(method, url, headers, body, timeout, budget)
+            if isinstance(outcome, Answer):
+                return outcome
+            failure = outcome
+        else:
+            ticket = watch.watch(budget, budget)
+            try:
+                return await self._exchange(method, url, headers, body, timeout)
+            except asyncio.CancelledError:
+                if not ticket.expired():
+                    raise
+                failure = OverBudget(budget)
+            except Exception as exc:  # noqa: BLE001 - every library error becomes ours, below
+                # A library that the watch cancelled may raise an error of its own instead.
+                failure = OverBudget(budget) if ticket.expired() else exc
+            finally:
+                watch.done(ticket)
         error = transport_error(kind_of(failure, _KINDS), failure, method, url, timeout)
         # Raised here, outside the except block, so it carries no __context__ either: the
         # library's exception holds the request, and its headers the token.
         raise error from None
 
-    async def _send_in_scope(
+    async def _exchange_in_scope(
         self,
         method: str,
         url: str,
@@ -118,21 +122,16 @@ class HttpxStack:
         body: bytes | None,
         timeout: float,
         budget: float,
-    ) -> Answer:
-        """Send as `send` does, bounded by a cancel scope: under trio."""
+    ) -> Answer | Exception:
+        """Return the answer, or what failed, of an exchange bounded by a cancel scope (trio)."""
         scope = anyio.move_on_after(budget)
         try:
             with scope:
                 return await self._exchange(method, url, headers, body, timeout)
-        except Exception as exc:  # noqa: BLE001 - every library error becomes ours, below
+        except Exception as exc:  # noqa: BLE001 - handed to `send`, which raises ours
             # A library that the scope cancelled may raise an error of its own instead.
-            failure: Exception = OverBudget(budget) if scope.cancel_called else exc
-        else:  # the scope ended the exchange
-            failure = OverBudget(budget)
-        error = transport_error(kind_of(failure, _KINDS), failure, method, url, timeout)
-        # Raised here, outside the except block, so it carries no __context__ either: the
-        # library's exception holds the request, and its headers the token.
-        raise error from None
+            return OverBudget(budget) if scope.cancel_called else exc
+        return OverBudget(budget)  # the scope ended the exchange
 
     async def _exchange(
         self,
